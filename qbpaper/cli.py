@@ -1,0 +1,44 @@
+"""Command-line entry point ``qbpaper``: subcommands simulate | sweep | notebook | book.
+
+Each subcommand lives in its own module exposing ``add_subcommand(subparsers)``; the
+subparser it creates sets ``func`` (a callable taking the parsed namespace, returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Modules that each register one or more subcommands.
+SUBCOMMAND_MODULES = ("qbpaper.cli_simulate", "qbpaper.cli_sweep", "qbpaper.cli_book")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qbpaper",
+        description="Executable companion to arXiv:2510.26373 (quantum superabsorption).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a subcommand module not written yet
+            if exc.name != name:
+                raise
+            continue
+        module.add_subcommand(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
