@@ -9,13 +9,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 #: Modules that each register one or more subcommands.
 SUBCOMMAND_MODULES = ("qbpaper.cli_simulate", "qbpaper.cli_sweep", "qbpaper.cli_book")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Reports a usage error as one line on stderr and exits with status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="qbpaper",
         description="Executable companion to arXiv:2510.26373 (quantum superabsorption).",
     )

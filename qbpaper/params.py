@@ -70,8 +70,8 @@ class Params:
     t_final: float = 50.0
     dt: float = 0.1
     energy: str = "qubit"
-    rtol: float = 1e-8
-    atol: float = 1e-10
+    rtol: float = 1e-9
+    atol: float = 1e-12
     _validated: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,366 @@
+"""Operators and the master-equation generator, one total-spin block at a time.
+
+Representation
+--------------
+The state is stored as a list of dense blocks ``P_j``, one per total spin ``j`` of the qubits,
+each an operator on ``cavity (nmax+1) x spin (2j+1)`` with row index ``n * (2j+1) + (m + j)``
+(Fock number ``n``, magnetic number ``m`` ascending). The blocks are *weighted*: the true
+2^N-dimensional state is ``sum_j P_j / d_j`` repeated over the ``d_j`` degenerate copies of
+spin ``j``, so ``sum_j Tr P_j = 1`` and each ``P_j`` holds probabilities of order one (better for
+absolute integrator tolerances than PIQS's per-copy blocks, which scale as ``1/d_j``).
+
+* ``collective``: a single block ``j = N/2`` (the symmetric subspace, dimension N+1) with
+  collapse operators ``sqrt(gamma_relax) J-`` and ``sqrt(gamma_deph) 2 Jz``.
+* ``local``: every ``j`` from N/2 down to 0 or 1/2, exact for Eqs. (18)-(19) (one sigma^- and
+  one sigma^z channel per qubit). The local channels couple block ``j`` to ``j +- 1``; their
+  coefficients are those of PIQS (Shammah et al., PRA 98, 063815 (2018); ``qutip.piqs``),
+  re-derived here in double precision and written in separable form. PIQS stores the same
+  weighted blocks (its ``dicke_blocks`` divides by d_j to get one copy); its dephasing operator
+  is sigma^z/2, so its dephasing rate is ``4 * gamma_deph`` in our convention.
+
+Frame
+-----
+The equations are integrated in the frame rotating with ``omega_c (a^dag a + Jz)``. This frame
+change is exact (not an approximation): the TC coupling becomes static, the Dicke
+counter-rotating terms pick up ``exp(+-2 i omega_c t)``, the drive becomes
+``eta(t) (a e^{-i omega_c t} + a^dag e^{i omega_c t})``, a static ``(omega_q - omega_c) Jz``
+remains, and the dissipators, ``<Jz>``, ``<a^dag a>`` and both reduced entropies are unchanged.
+
+Generator per block
+-------------------
+``dP_j/dt = -i (H(t) P_j - P_j H(t)) + G_j * P_j + sum_k A_k P_src(k) A_k^T``
+where ``H(t) = H_static + sum_k c_k(t) H_k`` is Hermitian, ``G_j`` (element-wise) holds every
+decay that is diagonal in this basis (the anticommutator parts of all channels and the collective
+dephasing ``-2 gamma_deph (m - m')^2``), and the real matrices ``A_k`` are the jump terms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from qbpaper.params import Params
+
+
+def spin_values(n_qubits: int) -> list[float]:
+    """Total spins j present for N qubits, from N/2 down to 0 (N even) or 1/2 (N odd)."""
+    top = n_qubits / 2
+    return [top - k for k in range(int(math.floor(top)) + 1)]
+
+
+def degeneracy(n_qubits: int, j: float) -> int:
+    """Number of copies d_j of spin j among N spin-1/2 (exact integer)."""
+    k = int(round(n_qubits / 2 - j))
+    return math.comb(n_qubits, k) - (math.comb(n_qubits, k - 1) if k >= 1 else 0)
+
+
+def drive_envelope(t: float, p: Params) -> float:
+    """Lab-frame drive amplitude eta(t) of Eq. (5), times cos(omega_c t) if ``drive_carrier``."""
+    if not p.driven:
+        return 0.0
+    value = p.eta0 * math.exp(-((t - p.t0) ** 2) / (2.0 * p.sigma**2))
+    if p.drive_carrier:
+        value *= math.cos(p.omega_c * t)
+    return value
+
+
+@dataclass
+class SpinBlock:
+    """Operators of one total-spin block on cavity x spin-j (index n*(2j+1) + m + j)."""
+
+    j: float
+    degeneracy: int
+    nmax: int
+    m: np.ndarray = field(init=False)  # magnetic numbers, ascending
+    dim: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.m = np.arange(-self.j, self.j + 0.5, 1.0)
+        self.dim = (self.nmax + 1) * self.m.size
+
+    @property
+    def n_spin(self) -> int:
+        return self.m.size
+
+    # Hand-written rather than qutip.jmat/destroy: we need m ascending and block-local indices,
+    # and the matrices are two lines each in scipy.sparse.
+    def spin_lower(self) -> sp.csr_matrix:
+        """J- on spin j: <m-1|J-|m> = sqrt((j+m)(j-m+1))."""
+        coeff = np.sqrt((self.j + self.m[1:]) * (self.j - self.m[1:] + 1.0))
+        return sp.diags(coeff, 1, shape=(self.n_spin, self.n_spin), format="csr")
+
+    def cavity_lower(self) -> sp.csr_matrix:
+        """a on Fock 0..nmax: <n-1|a|n> = sqrt(n)."""
+        size = self.nmax + 1
+        return sp.diags(np.sqrt(np.arange(1, size)), 1, shape=(size, size), format="csr")
+
+    def on_block(self, cavity_op: sp.spmatrix | None, spin_op: sp.spmatrix | None) -> sp.csr_matrix:
+        """cavity_op (x) spin_op on this block; None means identity."""
+        c = sp.identity(self.nmax + 1, format="csr") if cavity_op is None else cavity_op
+        s = sp.identity(self.n_spin, format="csr") if spin_op is None else spin_op
+        return sp.kron(c, s, format="csr")
+
+    def fock_numbers(self) -> np.ndarray:
+        """Fock number n of each row of the block."""
+        return np.repeat(np.arange(self.nmax + 1, dtype=float), self.n_spin)
+
+    def magnetic_numbers(self) -> np.ndarray:
+        """Magnetic number m of each row of the block."""
+        return np.tile(self.m, self.nmax + 1)
+
+
+@dataclass
+class Jump:
+    """A jump term ``A @ P_source @ A.T`` added to a block (A real, rates folded in)."""
+
+    source: int
+    matrix: sp.csr_matrix
+
+
+@dataclass
+class BlockGenerator:
+    """Everything needed to evaluate dP_j/dt for one block."""
+
+    block: SpinBlock
+    h_static: sp.csr_matrix
+    h_driven: list[sp.csr_matrix]  # matrices multiplying the time-dependent coefficients
+    coupling: sp.csr_matrix  # a^dag J- + a J+ (without g), for <H_int>
+    decay: np.ndarray  # element-wise diagonal decay G_j (dim x dim, real)
+    jumps: list[Jump]
+    # H(t) on the union sparsity pattern of all Hamiltonian pieces: its data is rewritten in
+    # place at each evaluation (adding scipy sparse matrices allocates and dominated the cost).
+    h_work: sp.csr_matrix = field(init=False, repr=False)
+    h_pieces: np.ndarray = field(init=False, repr=False)  # (1 + K, nnz): static, then driven
+
+    def __post_init__(self) -> None:
+        union = abs(self.h_static) + sum((abs(m) for m in self.h_driven), 0 * self.h_static)
+        union = sp.csr_matrix(union)
+        union.sort_indices()
+        rows = np.repeat(np.arange(union.shape[0]), np.diff(union.indptr))
+        cols = union.indices
+        pieces = [np.asarray(m[rows, cols]).ravel() for m in [self.h_static, *self.h_driven]]
+        self.h_pieces = np.array(pieces, dtype=complex)
+        self.h_work = sp.csr_matrix(
+            (self.h_pieces[0].copy(), union.indices.copy(), union.indptr.copy()),
+            shape=union.shape,
+        )
+
+    def hamiltonian(self, coefficients: np.ndarray) -> sp.csr_matrix:
+        """H(t) for the given time-dependent coefficients (a view reused between calls)."""
+        np.dot(np.concatenate(([1.0], coefficients)), self.h_pieces, out=self.h_work.data)
+        return self.h_work
+
+
+@dataclass
+class Generator:
+    """The master-equation generator in the rotating frame, as blocks (see module docstring)."""
+
+    params: Params
+    blocks: list[BlockGenerator]
+    coefficients: Callable[[float], np.ndarray]  # t -> c_k(t) for the h_driven terms
+
+    @property
+    def sizes(self) -> list[int]:
+        return [b.block.dim for b in self.blocks]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        sizes = np.array([d * d for d in self.sizes])
+        return np.concatenate([[0], np.cumsum(sizes)])
+
+    def split(self, y: np.ndarray) -> list[np.ndarray]:
+        """Views of the flat state vector as the list of square blocks."""
+        off = self.offsets
+        return [y[off[i] : off[i + 1]].reshape(d, d) for i, d in enumerate(self.sizes)]
+
+    def initial_state(self) -> np.ndarray:
+        """Flat initial state: all qubits |g> (j = N/2, m = -N/2), cavity |0> or |n0>."""
+        p = self.params
+        y = np.zeros(self.offsets[-1], dtype=complex)
+        top = self.blocks[0].block
+        n_init = p.n0 if not p.driven else 0
+        index = n_init * top.n_spin  # m = -j is position 0
+        self.split(y)[0][index, index] = 1.0
+        return y
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        """dy/dt for the flat state vector y (complex)."""
+        coeffs = self.coefficients(t)
+        states = self.split(y)
+        out = np.empty_like(y)
+        derivs = self.split(out)
+        for i, bg in enumerate(self.blocks):
+            rho = states[i]
+            k = bg.hamiltonian(coeffs) @ rho
+            d = derivs[i]
+            np.subtract(k, k.conj().T, out=d)
+            d *= -1j
+            d += bg.decay * rho
+            for jump in bg.jumps:
+                a = jump.matrix
+                d += (a @ (a @ states[jump.source]).T).T
+        return out
+
+
+def _rotating_coefficients(p: Params) -> tuple[Callable[[float], np.ndarray], int]:
+    """c_k(t) for [a, a^dag] (drive) and, for Dicke, [a J-, a^dag J+] (counter-rotating)."""
+    wc = p.omega_c
+    g = p.g
+    dicke = p.model == "dicke"
+
+    def coefficients(t: float) -> np.ndarray:
+        eta = drive_envelope(t, p)
+        phase = complex(math.cos(wc * t), math.sin(wc * t))  # e^{i wc t}
+        c = [eta * phase.conjugate(), eta * phase]
+        if dicke:
+            phase2 = phase * phase
+            c += [g * phase2.conjugate(), g * phase2]
+        return np.array(c, dtype=complex)
+
+    return coefficients, (4 if dicke else 2)
+
+
+def _local_transfer(
+    p: Params, target: SpinBlock, source: SpinBlock, kind: str
+) -> sp.csr_matrix | None:
+    """Jump matrix (real) bringing block ``source`` into ``target`` for a local channel.
+
+    ``kind`` is one of PIQS's separable terms, written for the source spin J and magnetic
+    number M (and likewise M' on the other side):
+      emission within j (gamma2):   from (j, M) to (j, M-1), u = sqrt((J+M)(J-M+1)),
+                                    c = gE/2 (N/2+1)/(J(J+1))
+      emission j+1 -> j (gamma3):   (J, M) -> (J-1, M-1), u = sqrt((J+M)(J+M-1)),
+                                    c = gE/2 (N/2+J+1)/(J(2J+1))
+      emission j-1 -> j (gamma4):   (J, M) -> (J+1, M-1), u = sqrt((J-M+1)(J-M+2)),
+                                    c = gE/2 (N/2-J)/((J+1)(2J+1))
+      dephasing j+1 -> j (gamma5):  (J, M) -> (J-1, M), u = sqrt(J^2-M^2),
+                                    c = gD/2 (N/2+J+1)/(J(2J+1))
+      dephasing j-1 -> j (gamma6):  (J, M) -> (J+1, M), u = sqrt((J+1)^2-M^2),
+                                    c = gD/2 (N/2-J)/((J+1)(2J+1))
+    with gE = gamma_relax and gD = 4 gamma_deph (PIQS's dephasing is sigma^z/2); the PIQS
+    rate c u(M) u(M') becomes the jump matrix sqrt(c) u(M) |m><M| (identity on the cavity).
+    """
+    n_half = p.n / 2
+    big_j = source.j
+    g_e = p.gamma_relax
+    g_d = 4.0 * p.gamma_deph
+    big_m = source.m
+    if kind == "emission_same":
+        if g_e == 0 or big_j <= 0:
+            return None
+        u = np.sqrt(np.clip((big_j + big_m) * (big_j - big_m + 1.0), 0, None))
+        c = g_e / 2 * (n_half + 1) / (big_j * (big_j + 1))
+        shift = -1
+    elif kind == "emission_down":
+        if g_e == 0 or big_j <= 0:
+            return None
+        u = np.sqrt(np.clip((big_j + big_m) * (big_j + big_m - 1.0), 0, None))
+        c = g_e / 2 * (n_half + big_j + 1) / (big_j * (2 * big_j + 1))
+        shift = -1
+    elif kind == "emission_up":
+        if g_e == 0:
+            return None
+        u = np.sqrt(np.clip((big_j - big_m + 1.0) * (big_j - big_m + 2.0), 0, None))
+        c = g_e / 2 * (n_half - big_j) / ((big_j + 1) * (2 * big_j + 1))
+        shift = -1
+    elif kind == "dephasing_down":
+        if g_d == 0 or big_j <= 0:
+            return None
+        u = np.sqrt(np.clip(big_j**2 - big_m**2, 0, None))
+        c = g_d / 2 * (n_half + big_j + 1) / (big_j * (2 * big_j + 1))
+        shift = 0
+    elif kind == "dephasing_up":
+        if g_d == 0:
+            return None
+        u = np.sqrt(np.clip((big_j + 1) ** 2 - big_m**2, 0, None))
+        c = g_d / 2 * (n_half - big_j) / ((big_j + 1) * (2 * big_j + 1))
+        shift = 0
+    else:  # pragma: no cover - programming error
+        raise ValueError(kind)
+    if c <= 0:
+        return None
+    weight = math.sqrt(c)
+    rows, cols, vals = [], [], []
+    for col, (mm, uu) in enumerate(zip(big_m, u, strict=True)):
+        m_target = mm + shift
+        if uu == 0 or abs(m_target) > target.j + 1e-9:
+            continue
+        rows.append(int(round(m_target + target.j)))
+        cols.append(col)
+        vals.append(weight * uu)
+    if not vals:
+        return None
+    spin_map = sp.csr_matrix((vals, (rows, cols)), shape=(target.n_spin, source.n_spin))
+    cavity_identity = sp.identity(p.nmax + 1, format="csr")
+    return sp.kron(cavity_identity, spin_map, format="csr").astype(complex)
+
+
+def _local_diagonal_decay(p: Params, block: SpinBlock) -> np.ndarray:
+    """PIQS gamma1 for local emission and dephasing (element-wise over (m, m')), our rates."""
+    n = float(p.n)
+    j = block.j
+    m = block.magnetic_numbers()
+    mm, mp = m[:, None], m[None, :]
+    g_e = p.gamma_relax
+    g_d = 4.0 * p.gamma_deph
+    losses = g_e / 2 * (n + mm + mp)
+    if j <= 0:
+        dephase = np.full_like(losses, g_d * n / 4)
+    else:
+        dephase = g_d / 2 * (n / 2 - mm * mp * (n / 2 + 1) / (j * (j + 1)))
+    return -(losses + dephase)
+
+
+def build_generator(p: Params) -> Generator:
+    """The generator for one parameter point, in the rotating frame (see module docstring)."""
+    spins = [p.n / 2] if p.dissipation == "collective" else spin_values(p.n)
+    blocks = [SpinBlock(j=j, degeneracy=degeneracy(p.n, j), nmax=p.nmax) for j in spins]
+    coefficients, _ = _rotating_coefficients(p)
+    generators = []
+    for index, blk in enumerate(blocks):
+        a = blk.on_block(blk.cavity_lower(), None)
+        jm = blk.on_block(None, blk.spin_lower())
+        jz = sp.diags(blk.magnetic_numbers(), format="csr")
+        coupling = a.T @ jm + a @ jm.T
+        h_static = (1.0 - p.omega_c) * jz + p.g * coupling
+        h_driven = [a, a.T]
+        if p.model == "dicke":
+            h_driven += [a @ jm, (a @ jm).T]
+        n_row = blk.fock_numbers()
+        m_row = blk.magnetic_numbers()
+        # Cavity loss: anticommutator part on the diagonal, jump a P a^T.
+        decay = -0.5 * p.kappa * (n_row[:, None] + n_row[None, :])
+        jumps: list[Jump] = []
+        if p.kappa > 0:
+            jumps.append(Jump(index, (math.sqrt(p.kappa) * a).astype(complex).tocsr()))
+        if p.dissipation == "collective":
+            jpjm = (blk.j + m_row) * (blk.j - m_row + 1.0)  # <m|J+ J-|m>
+            decay = decay - 0.5 * p.gamma_relax * (jpjm[:, None] + jpjm[None, :])
+            decay = decay - 2.0 * p.gamma_deph * (m_row[:, None] - m_row[None, :]) ** 2
+            if p.gamma_relax > 0:
+                jumps.append(Jump(index, (math.sqrt(p.gamma_relax) * jm).astype(complex).tocsr()))
+        else:
+            decay = decay + _local_diagonal_decay(p, blk)
+            neighbours = {"emission_same": index, "dephasing_down": index - 1,
+                          "emission_down": index - 1, "emission_up": index + 1,
+                          "dephasing_up": index + 1}  # fmt: skip
+            for kind, src in neighbours.items():
+                if 0 <= src < len(blocks):
+                    mat = _local_transfer(p, blk, blocks[src], kind)
+                    if mat is not None:
+                        jumps.append(Jump(src, mat))
+        generators.append(
+            BlockGenerator(
+                block=blk,
+                h_static=h_static.astype(complex).tocsr(),
+                h_driven=[h.astype(complex).tocsr() for h in h_driven],
+                coupling=coupling.tocsr(),
+                decay=decay,
+                jumps=jumps,
+            )
+        )
+    return Generator(params=p, blocks=generators, coefficients=coefficients)
