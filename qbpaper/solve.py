@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,8 +137,15 @@ def _total_energy(gen: Generator, blocks: list[np.ndarray], t: float, jz: float,
     return float(energy)
 
 
-def simulate(p: Params, *, progress: bool = False) -> Trajectory:
+Observer = Callable[[float, list[np.ndarray], list[int]], None]
+
+
+def simulate(p: Params, *, progress: bool = False, observer: Observer | None = None) -> Trajectory:
     """Integrate the master equation for one parameter point and return its trajectory.
+
+    ``observer(t, blocks, degeneracies)``, if given, is called at every output time with the
+    rotating-frame state as its weighted j-blocks (see :mod:`qbpaper.model`); the true state is
+    ``blocks[k] / degeneracies[k]`` repeated ``degeneracies[k]`` times. It must not modify them.
 
     Records (and emits as :class:`QbpaperWarning`) a warning when the top Fock level's
     population exceeds 1e-4 (cutoff too small) or Tr rho drifts by more than 1e-8.
@@ -145,10 +153,10 @@ def simulate(p: Params, *, progress: bool = False) -> Trajectory:
     them is slower (measured 200x slower on a loaded 2-core machine).
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _simulate(p, progress=progress)
+        return _simulate(p, progress=progress, observer=observer)
 
 
-def _simulate(p: Params, *, progress: bool) -> Trajectory:
+def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajectory:
     start = time.perf_counter()
     gen = build_generator(p)
     n_out = p.n_steps + 1
@@ -163,11 +171,14 @@ def _simulate(p: Params, *, progress: bool) -> Trajectory:
         return gen.rhs(t, y)
 
     y0 = gen.initial_state()
+    degeneracies = [bg.block.degeneracy for bg in gen.blocks]
     reference = {}
 
     def record(index: int, t: float, y: np.ndarray) -> None:
         nonlocal min_eigenvalue
         blocks = gen.split(y)
+        if observer is not None:
+            observer(t, blocks, degeneracies)
         m = _measure(gen, blocks)
         if p.energy == "total":
             value = _total_energy(gen, blocks, t, m.jz, m.photons)

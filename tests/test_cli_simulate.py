@@ -1,0 +1,79 @@
+"""``qbpaper simulate``: JSON output and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qbpaper.cli import main
+
+FAST = ["--n", "2", "--nmax", "4", "--t-final", "2", "--dt", "0.5"]
+
+
+def _run(args):
+    return subprocess.run(
+        [sys.executable, "-m", "qbpaper.cli", "simulate", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_json_has_the_documented_keys():
+    proc = _run([*FAST, "--model", "dicke", "--dissipation", "local", "--undriven", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    for key in ("E_max", "tau", "P_max", "S_q_max", "S_c_max", "S_q_final", "S_c_final"):
+        assert isinstance(out[key], float), key
+    assert out["params"]["model"] == "dicke" and out["params"]["driven"] is False
+    assert out["params"]["dissipation"] == "local" and out["params"]["n"] == 2
+    assert "E_max_refined" in out["refined"] and "tau_refined" in out["refined"]
+
+
+def test_json_values_match_the_python_api():
+    from qbpaper import Params, simulate
+
+    proc = _run([*FAST, "--g", "0.4", "--gamma-deph", "0.1", "--json"])
+    out = json.loads(proc.stdout)
+    obs = simulate(Params(n=2, nmax=4, t_final=2.0, dt=0.5, g=0.4, gamma_deph=0.1)).observables()
+    assert out["E_max"] == pytest.approx(obs.E_max, abs=1e-12)
+    assert out["S_q_final"] == pytest.approx(obs.S_q_final, abs=1e-12)
+
+
+def test_human_summary(capsys):
+    assert main(["simulate", *FAST]) == 0
+    text = capsys.readouterr().out
+    assert "E_max" in text and "tau" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["--n", "0"], "n"),
+        (["--n", "-3"], "n"),
+        (["--kappa", "-0.1"], "kappa"),
+        (["--gamma-relax", "nan"], "gamma_relax"),
+        (["--gamma-deph", "inf"], "gamma_deph"),
+        (["--nmax", "0"], "nmax"),
+        (["--dt", "0"], "dt"),
+        (["--dt", "-1"], "dt"),
+        (["--dt", "5", "--t-final", "2"], "dt"),
+        (["--model", "rabi"], "model"),
+        (["--dissipation", "global"], "dissipation"),
+        (["--n", "two"], "n"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_parameter(args, name):
+    proc = _run([*FAST, *args, "--json"])
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert name in lines[0]
+    assert proc.stdout == ""
+
+
+def test_driven_and_undriven_are_exclusive():
+    proc = _run([*FAST, "--driven", "--undriven"])
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -1,0 +1,59 @@
+"""Validation of the parameter object: each impossible value names its parameter."""
+
+import math
+
+import pytest
+
+from qbpaper import Params
+
+
+def test_defaults_are_the_papers():
+    p = Params()
+    assert (p.eta0, p.sigma, p.t0) == (1.0, 2.0, 5.0)
+    assert (p.nmax, p.t_final, p.n0, p.detuning) == (10, 50.0, 1, 0.0)
+    assert p.kappa == p.gamma_relax == p.gamma_deph == 1e-3
+    assert p.energy == "qubit" and p.dissipation == "collective" and p.driven
+    assert p.n_steps == 500 and p.omega_c == 1.0
+
+
+def test_frozen_and_replace_revalidates():
+    p = Params()
+    with pytest.raises(AttributeError):
+        p.n = 3  # type: ignore[misc]
+    assert p.replace(n=3).n == 3
+    with pytest.raises(ValueError, match="'n'"):
+        p.replace(n=0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"n": 0}, "n"),
+        ({"n": 2.5}, "n"),
+        ({"nmax": 0}, "nmax"),
+        ({"kappa": -1e-3}, "kappa"),
+        ({"gamma_relax": math.nan}, "gamma_relax"),
+        ({"gamma_deph": math.inf}, "gamma_deph"),
+        ({"g": -0.1}, "g"),
+        ({"dt": 0.0}, "dt"),
+        ({"dt": -0.1}, "dt"),
+        ({"dt": 60.0}, "dt"),
+        ({"dt": 0.3, "t_final": 1.0}, "dt"),
+        ({"t_final": 0.0}, "t_final"),
+        ({"model": "jaynes"}, "model"),
+        ({"dissipation": "global"}, "dissipation"),
+        ({"energy": "free"}, "energy"),
+        ({"sigma": 0.0}, "sigma"),
+        ({"detuning": 1.5}, "detuning"),
+        ({"driven": False, "n0": 11}, "n0"),
+        ({"rtol": 0.0}, "rtol"),
+    ],
+)
+def test_bad_values_raise_value_error_naming_the_parameter(changes, name):
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        Params(**changes)
+
+
+def test_integer_valued_floats_are_accepted_as_integers():
+    p = Params(n=4.0, nmax=5.0)
+    assert isinstance(p.n, int) and p.n == 4 and isinstance(p.nmax, int)

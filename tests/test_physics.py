@@ -1,0 +1,130 @@
+"""Physics invariants and analytic limits of the engine, in both representations."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from qbpaper import Params, simulate
+from qbpaper.model import build_generator, degeneracy, spin_values
+
+LOSSLESS = {"kappa": 0.0, "gamma_relax": 0.0, "gamma_deph": 0.0}
+
+
+def _short(**changes):
+    base = {"n": 3, "nmax": 5, "t_final": 12.0, "dt": 0.1, "g": 0.3}
+    base.update(changes)
+    return Params(**base)
+
+
+def test_degeneracies_count_all_2_to_the_n_states():
+    for n in range(1, 13):
+        total = sum(degeneracy(n, j) * int(2 * j + 1) for j in spin_values(n))
+        assert total == 2**n
+
+
+@pytest.mark.parametrize("dissipation", ["collective", "local"])
+@pytest.mark.parametrize("model", ["tc", "dicke"])
+def test_state_stays_a_density_matrix(model, dissipation):
+    """Trace 1, hermiticity and eigenvalues >= -1e-8 of the (true) state along a lossy run."""
+    p = _short(model=model, dissipation=dissipation, kappa=0.05, gamma_relax=0.1,
+               gamma_deph=0.2, n=4)  # fmt: skip
+    seen = []
+
+    def observer(t, blocks, degeneracies):
+        trace = sum(np.trace(b).real for b in blocks)
+        herm = max(float(np.max(np.abs(b - b.conj().T))) for b in blocks)
+        low = min(float(np.linalg.eigvalsh(b).min()) / d for b, d in zip(blocks, degeneracies))
+        seen.append((trace, herm, low))
+
+    simulate(p, observer=observer)
+    arr = np.array(seen)
+    assert len(arr) == p.n_steps + 1
+    assert np.max(np.abs(arr[:, 0] - 1.0)) < 1e-8
+    assert np.max(arr[:, 1]) < 1e-10
+    assert np.min(arr[:, 2]) > -1e-8
+
+
+@pytest.mark.parametrize("dissipation", ["collective", "local"])
+@pytest.mark.parametrize("model", ["tc", "dicke"])
+@pytest.mark.parametrize("driven", [True, False])
+def test_closed_system_entropies_are_equal(model, dissipation, driven):
+    traj = simulate(_short(model=model, dissipation=dissipation, driven=driven, **LOSSLESS))
+    assert np.max(np.abs(traj.s_qubits - traj.s_cavity)) < 1e-7
+    assert traj.s_qubits.max() > 1e-2  # the check is not vacuous
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_undriven_tc_rabi_time(n):
+    """From |1>|G> without loss: E_max = 1 at tau = pi / (2 g sqrt(N))."""
+    g = 0.1
+    expected = math.pi / (2 * g * math.sqrt(n))
+    p = Params(model="tc", n=n, g=g, driven=False, n0=1, nmax=2,
+               t_final=math.ceil(expected) + 2.0, dt=0.05, **LOSSLESS)  # fmt: skip
+    obs = simulate(p).observables()
+    assert obs.E_max_refined == pytest.approx(1.0, abs=1e-6)
+    assert obs.tau_refined == pytest.approx(expected, abs=1e-5)
+    assert abs(obs.tau - expected) <= p.dt / 2 + 1e-9
+
+
+@pytest.mark.parametrize("model", ["tc", "dicke"])
+def test_total_energy_is_conserved_when_closed_and_undriven(model):
+    p = _short(model=model, driven=False, energy="total", **LOSSLESS)
+    traj = simulate(p)
+    assert np.max(np.abs(traj.energy)) < 1e-7
+    qubit = simulate(p.replace(energy="qubit"))
+    assert qubit.energy.max() > 0.1  # energy does flow between cavity and qubits
+
+
+@pytest.mark.parametrize("model", ["tc", "dicke"])
+@pytest.mark.parametrize("driven", [True, False])
+def test_local_equals_collective_for_one_qubit(model, driven):
+    p = _short(model=model, driven=driven, n=1, kappa=0.05, gamma_relax=0.1, gamma_deph=0.3)
+    a = simulate(p.replace(dissipation="collective"))
+    b = simulate(p.replace(dissipation="local"))
+    for name in ("energy", "s_qubits", "s_cavity", "photons"):
+        assert np.max(np.abs(getattr(a, name) - getattr(b, name))) < 1e-9, name
+
+
+def test_local_and_collective_differ_for_two_qubits_with_dephasing():
+    p = _short(n=2, gamma_deph=0.2, gamma_relax=0.0, kappa=0.0)
+    a = simulate(p.replace(dissipation="collective"))
+    b = simulate(p.replace(dissipation="local"))
+    assert np.max(np.abs(a.s_qubits - b.s_qubits)) > 1e-3
+    # Local dephasing leaves the symmetric subspace: lower-j blocks get populated.
+    populations = []
+    simulate(p.replace(dissipation="local"),
+             observer=lambda t, blocks, d: populations.append(np.trace(blocks[-1]).real))
+    assert max(populations) > 1e-3
+
+
+def test_generator_preserves_trace_for_random_block_states():
+    """d/dt Tr rho = 0 for arbitrary Hermitian block states, every local channel on."""
+    rng = np.random.default_rng(1)
+    for n in (3, 4, 5):
+        p = Params(n=n, nmax=2, model="dicke", dissipation="local", kappa=0.2,
+                   gamma_relax=0.3, gamma_deph=0.4)  # fmt: skip
+        gen = build_generator(p)
+        parts = []
+        for bg in gen.blocks:
+            x = rng.normal(size=(bg.block.dim,) * 2) + 1j * rng.normal(size=(bg.block.dim,) * 2)
+            parts.append((x @ x.conj().T).ravel())
+        dy = gen.rhs(1.3, np.concatenate(parts))
+        assert abs(sum(np.trace(b) for b in gen.split(dy))) < 1e-10
+
+
+def test_warnings_recorded_for_small_cutoff():
+    p = Params(model="dicke", n=3, g=0.8, nmax=1, t_final=5.0, dt=0.1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        traj = simulate(p)
+    assert any("cutoff" in w for w in traj.warnings)
+    assert any("cutoff" in str(c.message) for c in caught)
+
+
+def test_no_warning_for_a_converged_point():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = simulate(_short(n=2, nmax=10, t_final=5.0))
+    assert traj.warnings == []
