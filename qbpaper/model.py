@@ -187,8 +187,12 @@ class Generator:
         self.split(y)[0][index, index] = 1.0
         return y
 
-    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """dy/dt for the flat state vector y (complex)."""
+    def decay_flat(self) -> np.ndarray:
+        """The element-wise decay G of every block, flattened like the state vector."""
+        return np.concatenate([bg.decay.ravel() for bg in self.blocks])
+
+    def rhs(self, t: float, y: np.ndarray, include_decay: bool = True) -> np.ndarray:
+        """dy/dt for the flat state vector y (complex); without G * y if not include_decay."""
         coeffs = self.coefficients(t)
         states = self.split(y)
         out = np.empty_like(y)
@@ -199,7 +203,8 @@ class Generator:
             d = derivs[i]
             np.subtract(k, k.conj().T, out=d)
             d *= -1j
-            d += bg.decay * rho
+            if include_decay:
+                d += bg.decay * rho
             for jump in bg.jumps:
                 a = jump.matrix
                 d += (a @ (a @ states[jump.source]).T).T

@@ -16,6 +16,7 @@ from typing import Any
 MODELS = ("tc", "dicke")
 DISSIPATIONS = ("collective", "local")
 ENERGIES = ("qubit", "total")
+METHODS = ("auto", "lawson", "dop853")
 SETUPS = ("driven", "undriven")
 
 #: Bumped whenever a change to the physics or numerics can change a result (cache key).
@@ -50,6 +51,10 @@ class Params:
     energy: ``"qubit"`` for E(t) = <Jz>(t) - <Jz>(0) (default) or ``"total"`` for
         <H(t)> - <H(0)> of Eq. (8).
     rtol, atol: integrator tolerances.
+    method: ``"lawson"`` (integrating-factor Dormand-Prince 5(4): element-wise decays exact,
+        fast when dephasing makes the problem stiff), ``"dop853"`` (SciPy's explicit 8th order,
+        fastest when mild) or ``"auto"`` (default: lawson when the largest element-wise decay
+        rate exceeds ``qbpaper.solve.STIFF_DECAY`` = 10 omega_q, dop853 otherwise).
     """
 
     model: str = "tc"
@@ -72,6 +77,7 @@ class Params:
     energy: str = "qubit"
     rtol: float = 1e-9
     atol: float = 1e-12
+    method: str = "auto"
     _validated: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -124,6 +130,8 @@ def _validate(p: Params) -> None:
         _fail("model", f"{p.model!r} is not one of {', '.join(MODELS)}")
     if p.dissipation not in DISSIPATIONS:
         _fail("dissipation", f"{p.dissipation!r} is not one of {', '.join(DISSIPATIONS)}")
+    if p.method not in METHODS:
+        _fail("method", f"{p.method!r} is not one of {', '.join(METHODS)}")
     if p.energy not in ENERGIES:
         _fail("energy", f"{p.energy!r} is not one of {', '.join(ENERGIES)}")
     if not isinstance(p.driven, bool):

@@ -38,6 +38,7 @@ def _random_params(rng: np.random.Generator, model: str, driven: bool, dissipati
         drive_carrier=bool(rng.random() < 0.3),
         t_final=10.0,
         dt=0.1,
+        method=str(rng.choice(["dop853", "lawson"])),  # both integrators meet the reference
     )
 
 

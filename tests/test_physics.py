@@ -35,7 +35,10 @@ def test_state_stays_a_density_matrix(model, dissipation):
     def observer(t, blocks, degeneracies):
         trace = sum(np.trace(b).real for b in blocks)
         herm = max(float(np.max(np.abs(b - b.conj().T))) for b in blocks)
-        low = min(float(np.linalg.eigvalsh(b).min()) / d for b, d in zip(blocks, degeneracies))
+        low = min(
+            float(np.linalg.eigvalsh(b).min()) / d
+            for b, d in zip(blocks, degeneracies, strict=True)
+        )
         seen.append((trace, herm, low))
 
     simulate(p, observer=observer)
@@ -94,8 +97,10 @@ def test_local_and_collective_differ_for_two_qubits_with_dephasing():
     assert np.max(np.abs(a.s_qubits - b.s_qubits)) > 1e-3
     # Local dephasing leaves the symmetric subspace: lower-j blocks get populated.
     populations = []
-    simulate(p.replace(dissipation="local"),
-             observer=lambda t, blocks, d: populations.append(np.trace(blocks[-1]).real))
+    simulate(
+        p.replace(dissipation="local"),
+        observer=lambda t, blocks, d: populations.append(np.trace(blocks[-1]).real),
+    )
     assert max(populations) > 1e-3
 
 
@@ -128,3 +133,19 @@ def test_no_warning_for_a_converged_point():
         warnings.simplefilter("error")
         traj = simulate(_short(n=2, nmax=10, t_final=5.0))
     assert traj.warnings == []
+
+
+@pytest.mark.parametrize("dissipation", ["collective", "local"])
+def test_integrators_agree_in_a_stiff_case(dissipation):
+    """Lawson (exact element-wise decay) and DOP853 give the same trajectory when stiff."""
+    p = _short(n=5, dissipation=dissipation, gamma_deph=0.8, gamma_relax=0.05, kappa=0.02)
+    lawson = simulate(p.replace(method="lawson"))
+    dop = simulate(p.replace(method="dop853"))
+    assert lawson.method == "lawson" and dop.method == "dop853"
+    for name in ("energy", "s_qubits", "s_cavity", "photons"):
+        assert np.max(np.abs(getattr(lawson, name) - getattr(dop, name))) < 1e-7, name
+
+
+def test_auto_picks_lawson_only_when_stiff():
+    assert simulate(_short(n=5, gamma_deph=0.8, t_final=1.0)).method == "lawson"
+    assert simulate(_short(n=5, gamma_deph=1e-3, t_final=1.0)).method == "dop853"
