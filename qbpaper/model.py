@@ -86,6 +86,11 @@ class SpinBlock:
     def n_spin(self) -> int:
         return self.m.size
 
+    @property
+    def shape4(self) -> tuple[int, int, int, int]:
+        """Shape of a block viewed as rho[n, m, n', m']."""
+        return (self.nmax + 1, self.n_spin, self.nmax + 1, self.n_spin)
+
     # Hand-written rather than qutip.jmat/destroy: we need m ascending and block-local indices,
     # and the matrices are two lines each in scipy.sparse.
     def spin_lower(self) -> sp.csr_matrix:
@@ -113,12 +118,60 @@ class SpinBlock:
         return np.tile(self.m, self.nmax + 1)
 
 
+@dataclass(frozen=True)
+class Shift:
+    """A one-dimensional shift map: target[t0 + i] <- weights[i] * source[s0 + i]."""
+
+    source_start: int
+    target_start: int
+    weights: np.ndarray
+
+    @property
+    def source(self) -> slice:
+        return slice(self.source_start, self.source_start + self.weights.size)
+
+    @property
+    def target(self) -> slice:
+        return slice(self.target_start, self.target_start + self.weights.size)
+
+    @classmethod
+    def from_matrix(cls, matrix: sp.spmatrix) -> Shift:
+        """The shift map of a matrix with at most one nonzero per row and per column, along a
+        single diagonal over a contiguous range (every jump operator of this model)."""
+        coo = sp.coo_matrix(matrix)
+        keep = coo.data != 0
+        rows, cols, vals = coo.row[keep], coo.col[keep], coo.data[keep]
+        order = np.argsort(cols)
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        if rows.size == 0 or np.any(np.diff(cols) != 1) or np.any(np.diff(rows) != 1):
+            raise ValueError("not a contiguous single-diagonal shift")
+        return cls(int(cols[0]), int(rows[0]), np.asarray(vals, dtype=float))
+
+
 @dataclass
 class Jump:
-    """A jump term ``A @ P_source @ A.T`` added to a block (A real, rates folded in)."""
+    """A jump term ``A @ P_source @ A.T`` with ``A = cavity (x) spin`` (rates folded in).
+
+    Both factors are shifts, so the term is a weighted slice of the source block:
+    ``target[tn, tm, tn', tm'] += W[n, m] W[n', m'] source[sn, sm, sn', sm']`` (4-D views).
+    Evaluated with slices instead of sparse products: two sparse-dense products and transposes
+    per jump cost ~5x more (measured at N = 20).
+    """
 
     source: int
-    matrix: sp.csr_matrix
+    cavity: Shift
+    spin: Shift
+    weight: np.ndarray = field(init=False, repr=False)  # W (x) W, 4-D
+
+    def __post_init__(self) -> None:
+        w = np.outer(self.cavity.weights, self.spin.weights)
+        self.weight = w[:, :, None, None] * w[None, None, :, :]
+
+    def add_to(self, target4: np.ndarray, source4: np.ndarray) -> None:
+        cn, cm = self.cavity, self.spin
+        target4[cn.target, cm.target, cn.target, cm.target] += (
+            self.weight * source4[cn.source, cm.source, cn.source, cm.source]
+        )
 
 
 @dataclass
@@ -205,9 +258,12 @@ class Generator:
             d *= -1j
             if include_decay:
                 d += bg.decay * rho
-            for jump in bg.jumps:
-                a = jump.matrix
-                d += (a @ (a @ states[jump.source]).T).T
+            if bg.jumps:
+                d4 = d.reshape(bg.block.shape4)
+                for jump in bg.jumps:
+                    jump.add_to(
+                        d4, states[jump.source].reshape(self.blocks[jump.source].block.shape4)
+                    )
         return out
 
 
@@ -229,13 +285,12 @@ def _rotating_coefficients(p: Params) -> tuple[Callable[[float], np.ndarray], in
     return coefficients, (4 if dicke else 2)
 
 
-def _local_transfer(
-    p: Params, target: SpinBlock, source: SpinBlock, kind: str
-) -> sp.csr_matrix | None:
+def _local_transfer(p: Params, target: SpinBlock, source: SpinBlock, kind: str) -> Shift | None:
     """Jump matrix (real) bringing block ``source`` into ``target`` for a local channel.
 
-    ``kind`` is one of PIQS's separable terms, written for the source spin J and magnetic
-    number M (and likewise M' on the other side):
+    Returns the spin factor as a :class:`Shift` (the cavity factor is the identity), or None
+    when the channel is off. ``kind`` is one of PIQS's separable terms, written for the source
+    spin J and magnetic number M (and likewise M' on the other side):
       emission within j (gamma2):   from (j, M) to (j, M-1), u = sqrt((J+M)(J-M+1)),
                                     c = gE/2 (N/2+1)/(J(J+1))
       emission j+1 -> j (gamma3):   (J, M) -> (J-1, M-1), u = sqrt((J+M)(J+M-1)),
@@ -300,8 +355,7 @@ def _local_transfer(
     if not vals:
         return None
     spin_map = sp.csr_matrix((vals, (rows, cols)), shape=(target.n_spin, source.n_spin))
-    cavity_identity = sp.identity(p.nmax + 1, format="csr")
-    return sp.kron(cavity_identity, spin_map, format="csr").astype(complex)
+    return Shift.from_matrix(spin_map)
 
 
 def _local_diagonal_decay(p: Params, block: SpinBlock) -> np.ndarray:
@@ -340,14 +394,18 @@ def build_generator(p: Params) -> Generator:
         # Cavity loss: anticommutator part on the diagonal, jump a P a^T.
         decay = -0.5 * p.kappa * (n_row[:, None] + n_row[None, :])
         jumps: list[Jump] = []
+        cavity_identity = Shift(0, 0, np.ones(p.nmax + 1))
+        spin_identity = Shift(0, 0, np.ones(blk.n_spin))
         if p.kappa > 0:
-            jumps.append(Jump(index, (math.sqrt(p.kappa) * a).astype(complex).tocsr()))
+            lower = Shift.from_matrix(math.sqrt(p.kappa) * blk.cavity_lower())
+            jumps.append(Jump(index, lower, spin_identity))
         if p.dissipation == "collective":
             jpjm = (blk.j + m_row) * (blk.j - m_row + 1.0)  # <m|J+ J-|m>
             decay = decay - 0.5 * p.gamma_relax * (jpjm[:, None] + jpjm[None, :])
             decay = decay - 2.0 * p.gamma_deph * (m_row[:, None] - m_row[None, :]) ** 2
-            if p.gamma_relax > 0:
-                jumps.append(Jump(index, (math.sqrt(p.gamma_relax) * jm).astype(complex).tocsr()))
+            if p.gamma_relax > 0 and blk.j > 0:
+                spin_lower = Shift.from_matrix(math.sqrt(p.gamma_relax) * blk.spin_lower())
+                jumps.append(Jump(index, cavity_identity, spin_lower))
         else:
             decay = decay + _local_diagonal_decay(p, blk)
             neighbours = {"emission_same": index, "dephasing_down": index - 1,
@@ -355,9 +413,9 @@ def build_generator(p: Params) -> Generator:
                           "dephasing_up": index + 1}  # fmt: skip
             for kind, src in neighbours.items():
                 if 0 <= src < len(blocks):
-                    mat = _local_transfer(p, blk, blocks[src], kind)
-                    if mat is not None:
-                        jumps.append(Jump(src, mat))
+                    spin = _local_transfer(p, blk, blocks[src], kind)
+                    if spin is not None:
+                        jumps.append(Jump(src, cavity_identity, spin))
         generators.append(
             BlockGenerator(
                 block=blk,
