@@ -1,0 +1,452 @@
+"""Tests of qbpaper.scaling (power-law fits, outlier rule, exponent tables) and paper_data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from qbpaper import paper_data
+from qbpaper.scaling import (
+    PowerLawFit,
+    PowerLawFitError,
+    exponent_table,
+    fit_power_law,
+    fit_power_law_da,
+    outlier_mask,
+    regime_data,
+)
+
+N = np.arange(5, 55, 5)  # the paper's sizes
+
+
+def noisy_power_law(alpha: float, sigma: float, seed: int, amp: float = 0.7) -> np.ndarray:
+    """amp * N**alpha with multiplicative log-normal noise of width sigma."""
+    rng = np.random.default_rng(seed)
+    return amp * N**alpha * np.exp(rng.normal(0.0, sigma, N.size))
+
+
+def reference_rule(n: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Independent implementation of the paper's rule: True where |z| > 2 (one pass)."""
+    x, ly = np.log(n), np.log(y)
+    slope, icpt = np.polyfit(x, ly, 1)
+    r = ly - (slope * x + icpt)
+    mad = np.median(np.abs(r - np.median(r)))
+    z = (r - np.median(r)) / (1.4826 * mad)
+    return np.abs(z) > 2
+
+
+# ------------------------------------------------------------------ basic fits
+
+
+def test_exact_power_law_and_zero_mad() -> None:
+    f = fit_power_law(N, 3.0 * N**1.5)
+    assert isinstance(f, PowerLawFit)
+    assert f.alpha == pytest.approx(1.5, abs=1e-12)
+    assert math.exp(f.intercept) == pytest.approx(3.0, rel=1e-12)
+    assert f.dropped == () and f.n_used == N.size
+    assert "MAD" in f.note  # rounding-level residuals: the rule is not applied
+    assert f.r2 == pytest.approx(1.0)
+    assert f.ci_low == pytest.approx(1.5, abs=1e-9) and f.ci_high == pytest.approx(1.5, abs=1e-9)
+    assert np.allclose(f.predict(N), 3.0 * N**1.5)
+
+
+def test_constant_observable_gives_zero_exponent() -> None:
+    f = fit_power_law(N, np.full(N.size, 0.25))
+    assert f.alpha == pytest.approx(0.0, abs=1e-12)
+    assert f.r2 == 1.0 and f.dropped == ()
+
+
+def test_frozen_result() -> None:
+    f = fit_power_law(N, N**1.0)
+    with pytest.raises(AttributeError):
+        f.alpha = 2.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("alpha", [-0.5, 0.0, 1.0, 1.6])
+def test_alpha_recovered_within_interval(alpha: float) -> None:
+    y = noisy_power_law(alpha, 0.02, seed=7)
+    f = fit_power_law(N, y, n_boot=1000)
+    assert f.ci_low <= alpha <= f.ci_high
+    assert f.t_low <= f.alpha <= f.t_high
+    assert abs(f.alpha - alpha) < 0.05
+    assert f.ci_high - f.ci_low < 0.15
+    assert f.n_boot == 1000
+
+
+def test_seeded_bootstrap_is_deterministic() -> None:
+    y = noisy_power_law(1.2, 0.03, seed=3)
+    a, b = fit_power_law(N, y), fit_power_law(N, y)
+    assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
+    c = fit_power_law(N, y, seed=99)
+    assert (c.ci_low, c.ci_high) != (a.ci_low, a.ci_high)
+    assert c.alpha == a.alpha  # only the interval depends on the seed
+
+
+def _coverage(method: dict, seeds: int = 200, alpha: float = 1.3) -> tuple[float, float]:
+    """Fraction of seeds whose bootstrap and t intervals contain the true alpha."""
+    hit_boot = hit_t = 0
+    for s in range(seeds):
+        f = fit_power_law(N, noisy_power_law(alpha, 0.02, seed=s), seed=10_000 + s, **method)
+        hit_boot += f.ci_low <= alpha <= f.ci_high
+        hit_t += f.t_low <= alpha <= f.t_high
+    return hit_boot / seeds, hit_t / seeds
+
+
+def test_bootstrap_coverage_of_the_procedure() -> None:
+    """The default interval (bootstrap of rule + refit) has roughly nominal coverage."""
+    cov, _ = _coverage({"n_boot": 1000})
+    assert 0.85 <= cov <= 0.99, cov
+    cov_rt, _ = _coverage({"n_boot": 1000, "ci_method": "robust-t"})
+    assert 0.85 <= cov_rt <= 0.99, cov_rt
+
+
+def test_kept_point_bootstrap_undercovers() -> None:
+    """Documents why the default resamples the whole procedure: resampling only the kept
+    points ignores the selection step and under-covers (~0.82 for 10 points)."""
+    cov_kept, cov_t = _coverage({"n_boot": 1000, "bootstrap": "kept"})
+    assert cov_kept < 0.9, cov_kept
+    assert cov_t < 0.92, cov_t  # the t interval after the rule is also too narrow
+
+
+def test_t_interval_is_exact_without_the_rule() -> None:
+    _, cov_t = _coverage({"n_boot": 0, "reject_outliers": False})
+    assert 0.9 <= cov_t <= 0.99, cov_t
+
+
+# ------------------------------------------------------------------ the outlier rule
+
+
+def test_gross_outlier_is_dropped_and_alpha_recovered() -> None:
+    y = noisy_power_law(1.2, 0.02, seed=11)
+    y[3] *= 2.0  # N = 20
+    f = fit_power_law(N, y)
+    assert 20.0 in f.dropped
+    assert 3 in f.dropped_index and not f.kept[3]
+    assert f.z[3] > 2
+    assert f.ci_low <= 1.2 <= f.ci_high
+    assert abs(f.alpha - 1.2) < 0.05
+    assert f.n_used == N.size - len(f.dropped)
+    # the rule inside the bootstrap keeps the interval tight (without it: ~0.19 wide)
+    assert f.ci_high - f.ci_low < 0.15
+
+
+def test_outlier_at_high_leverage() -> None:
+    y = noisy_power_law(1.2, 0.02, seed=11)
+    y[-1] *= 2.0  # N = 50 pulls the OLS slope
+    f = fit_power_law(N, y)
+    plain = fit_power_law(N, y, reject_outliers=False)
+    assert 50.0 in f.dropped
+    assert abs(plain.alpha - 1.2) > 0.08
+    assert abs(f.alpha - 1.2) < 0.03
+    assert f.ci_low <= 1.2 <= f.ci_high
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rule_matches_an_independent_implementation(seed: int) -> None:
+    y = noisy_power_law(0.8, 0.05, seed=seed)
+    expected = reference_rule(N.astype(float), y)
+    f = fit_power_law(N, y, n_boot=0)
+    assert tuple(N[expected].astype(float)) == f.dropped
+    assert np.array_equal(outlier_mask(N, y), ~expected)
+
+
+def test_rule_as_stated_drops_clean_points_when_noise_is_tiny() -> None:
+    """With tiny (but not rounding-level) noise the rule applies as stated and can drop clean
+    points: |z| > 2 happens for Gaussian residuals whatever their size."""
+    dropped_any = 0
+    for seed in range(20):
+        y = noisy_power_law(1.0, 1e-7, seed=seed)
+        f = fit_power_law(N, y, n_boot=0)
+        assert f.note == ""  # the rule was applied
+        assert tuple(N[reference_rule(N.astype(float), y)].astype(float)) == f.dropped
+        assert f.alpha == pytest.approx(1.0, abs=1e-5)
+        dropped_any += bool(f.dropped)
+    assert dropped_any >= 3
+
+
+def test_rule_is_one_pass() -> None:
+    """A point that a second pass would drop is kept."""
+    found = False
+    for seed in range(200):
+        y = noisy_power_law(1.0, 0.05, seed=seed)
+        first = reference_rule(N.astype(float), y)
+        if not first.any():
+            continue
+        kept_n, kept_y = N[~first].astype(float), y[~first]
+        second = reference_rule(kept_n, kept_y)
+        if second.any():
+            f = fit_power_law(N, y, n_boot=0)
+            assert f.n_used == (~first).sum()
+            assert set(f.dropped) == set(N[first].astype(float))
+            found = True
+            break
+    assert found, "no seed where a second pass would drop more"
+
+
+def test_rule_never_leaves_fewer_than_three_points() -> None:
+    y = np.array([1.0, 2.0, 50.0])
+    f = fit_power_law([1, 2, 3], y, n_boot=0)
+    assert f.n_used == 3 and f.dropped == ()
+    assert "< 3 points" in f.note
+
+
+# ------------------------------------------------------------------ invalid input
+
+
+@pytest.mark.parametrize(
+    ("n", "y", "match"),
+    [
+        (N, np.where(N == 20, 0.0, N * 1.0), "positive"),
+        (N, np.where(N == 20, -1.0, N * 1.0), "positive"),
+        (N, np.where(N == 20, np.nan, N * 1.0), "NaN"),
+        (N, np.where(N == 20, np.inf, N * 1.0), "finite"),
+        ([5, 10], [1.0, 2.0], "at least 3"),
+        ([5, 5, 5], [1.0, 2.0, 3.0], "distinct"),
+        ([0, 5, 10], [1.0, 2.0, 3.0], "n must be positive"),
+        (N, N[:-1] * 1.0, "equal length"),
+    ],
+)
+def test_invalid_input_raises(n: object, y: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        fit_power_law(n, y)
+    res = fit_power_law(n, y, errors="nan")
+    assert math.isnan(res.alpha) and math.isnan(res.ci_low) and not res.ok
+    assert res.note
+
+
+def test_nan_policy_omit() -> None:
+    y = N**0.5 * 2.0
+    y = np.where(N == 25, np.nan, y)
+    f = fit_power_law(N, y, nan_policy="omit")
+    assert f.omitted == (25.0,)
+    assert f.alpha == pytest.approx(0.5)
+    assert f.n_used == N.size - 1
+
+
+def test_bad_options_raise() -> None:
+    with pytest.raises(ValueError):
+        fit_power_law(N, N * 1.0, bootstrap="wild")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        fit_power_law(N, N * 1.0, level=1.5)
+
+
+# ------------------------------------------------------------------ xarray form
+
+
+def test_fit_power_law_da_broadcasts() -> None:
+    alphas = np.array([[0.5, 1.0, 1.5], [-0.3, 0.0, 0.3]])
+    rng = np.random.default_rng(0)
+    data = N[None, None, :] ** alphas[..., None] * np.exp(rng.normal(0, 0.01, (2, 3, N.size)))
+    da = xr.DataArray(
+        data,
+        dims=("model", "gamma_deph", "N"),
+        coords={"model": ["tc", "dicke"], "gamma_deph": [0.1, 0.2, 0.3], "N": N},
+        name="E_max",
+    )
+    out = fit_power_law_da(da.transpose("N", "model", "gamma_deph"), "N", n_boot=200)
+    assert set(out["alpha"].dims) == {"model", "gamma_deph"}
+    for name in ("alpha", "stderr", "ci_low", "ci_high", "r2", "n_dropped"):
+        assert name in out
+    assert out["dropped"].dims[-1] == "N"
+    np.testing.assert_allclose(out["alpha"].transpose("model", "gamma_deph"), alphas, atol=0.03)
+    single = fit_power_law(N, data[1, 2], n_boot=200)
+    assert float(out["alpha"].sel(model="dicke", gamma_deph=0.3)) == single.alpha
+    assert float(out["ci_low"].sel(model="dicke", gamma_deph=0.3)) == single.ci_low
+    assert int(out["n_dropped"].sel(model="dicke", gamma_deph=0.3)) == len(single.dropped)
+    assert int(out["dropped"].sel(model="dicke", gamma_deph=0.3).sum()) == len(single.dropped)
+
+
+def test_fit_power_law_da_errors() -> None:
+    data = np.vstack([N**1.0, -(N**1.0)])
+    da = xr.DataArray(data, dims=("model", "N"), coords={"model": ["tc", "dicke"], "N": N})
+    with pytest.raises(PowerLawFitError, match="dicke"):
+        fit_power_law_da(da, n_boot=0)
+    out = fit_power_law_da(da, n_boot=0, errors="nan")
+    assert float(out["alpha"].sel(model="tc")) == pytest.approx(1.0)
+    assert np.isnan(float(out["alpha"].sel(model="dicke")))
+    assert "positive" in str(out["note"].sel(model="dicke").item())
+    with pytest.raises(ValueError, match="no dimension"):
+        fit_power_law_da(da, "g")
+
+
+# ------------------------------------------------------------------ paper data
+
+
+def test_paper_exponents_structure() -> None:
+    pe = paper_data.PAPER_EXPONENTS
+    assert set(pe) == set(paper_data.REGIMES)
+    for regime in paper_data.REGIMES:
+        assert set(pe[regime]) == {"dicke", "tc"}
+        for model in ("dicke", "tc"):
+            assert set(pe[regime][model]) == set(paper_data.EXPONENT_OBSERVABLES)
+            for e in pe[regime][model].values():
+                assert e.low <= e.high and e.text
+    e = paper_data.paper_exponent("intermediate", "dicke", "tau_refined")
+    assert e.text == "-0.02 to -0.20" and e.range == (-0.20, -0.02)
+    e = paper_data.paper_exponent("tuned-decay", "tc", "tau")
+    assert e.text == "~-0.50" and e.approximate
+    assert e.range == pytest.approx((-0.55, -0.45))
+    e = paper_data.paper_exponent("tuned-decay", "dicke", "E_max")
+    assert e.range == (1.0, 1.0) and not e.approximate
+    assert paper_data.paper_exponent("tuned-decay", "tc", "S_c_final").range == (0.2, 0.4)
+    with pytest.raises(KeyError):
+        paper_data.paper_exponent("weak", "tc", "tau")
+
+
+def test_table1_and_regime_rates() -> None:
+    assert sorted(paper_data.TABLE1) == [2, 5, 10, 15, 20, 25]
+    row = paper_data.TABLE1[10]
+    assert row == (0.49374, 0.99073, 0.08294, 0.62638)
+    assert row.E_max_tc == 0.99073
+    for regime, combos in paper_data.REGIME_RATES.items():
+        assert all(r <= d for r, d in combos), regime
+    assert len(paper_data.REGIME_RATES["tuned-decay"]) == 3
+    assert len(paper_data.REGIME_RATES["intermediate"]) == 5
+
+
+# ------------------------------------------------------------------ regimes and tables
+
+VARS = {
+    "E_max": {"dicke": 0.9, "tc": 1.15},
+    "tau": {"dicke": -0.1, "tc": -0.48},
+    "P_max": {"dicke": 0.98, "tc": 1.65},
+    "S_q_final": {"dicke": -0.09, "tc": -0.1},
+    "S_c_final": {"dicke": -0.45, "tc": -0.5},
+}
+
+
+def sweep_like(
+    exponents: dict | None = None,
+    sigma: float = 0.01,
+    *,
+    extra_setup: bool = True,
+    grid_offset: float = 0.0,
+) -> xr.Dataset:
+    """A synthetic sweep Dataset over the regimes' rates, with known exponents."""
+    exponents = exponents or VARS
+    models = ["tc", "dicke"]
+    setups = ["driven", "undriven"] if extra_setup else ["driven"]
+    gr = [1e-3, 1e-2]
+    gd = [1e-3, 1e-2, 0.1, 0.2, 0.3, 0.4, 0.5]
+    dims = ("model", "setup", "dissipation", "N", "g", "kappa", "gamma_relax", "gamma_deph")
+    coords = {
+        "model": models,
+        "setup": setups,
+        "dissipation": ["collective"],
+        "N": N,
+        "g": [0.1],
+        "kappa": [1e-3],
+        "gamma_relax": gr,
+        "gamma_deph": gd,
+    }
+    shape = tuple(len(coords[d]) for d in dims)
+    rng = np.random.default_rng(1)
+    data = {}
+    for var, by_model in exponents.items():
+        a = np.array([by_model[m] for m in models]).reshape(2, 1, 1, 1, 1, 1, 1, 1)
+        nn = N.reshape(1, 1, 1, -1, 1, 1, 1, 1).astype(float)
+        arr = 0.3 * nn**a * np.exp(rng.normal(0.0, sigma, shape))
+        data[var + "_refined"] = (dims, arr)
+        data[var] = (dims, arr * nn**grid_offset)
+    return xr.Dataset(data, coords=coords)
+
+
+def test_regime_data_curves() -> None:
+    ds = sweep_like()
+    c = regime_data(ds, "E_max", "intermediate")
+    assert c.dims == ("model", "curve", "N")
+    assert c.sizes["curve"] == 10  # 5 dephasing rates x 2 setups (pooled)
+    assert set(c["gamma_deph"].values) == {0.1, 0.2, 0.3, 0.4, 0.5}
+    c1 = regime_data(ds, "E_max", "tuned-decay", setup="driven")
+    assert c1.sizes["curve"] == 3
+    assert list(zip(c1["gamma_relax"].values, c1["gamma_deph"].values, strict=True)) == list(
+        paper_data.REGIME_RATES["tuned-decay"]
+    )
+    # squeezed length-1 dims are accepted too
+    c2 = regime_data(ds.sel(setup="driven").squeeze(), "E_max", "intermediate")
+    assert c2.sizes["curve"] == 5
+
+
+def test_regime_data_errors() -> None:
+    ds = sweep_like()
+    with pytest.raises(ValueError, match="regime"):
+        regime_data(ds, "E_max", "weak")
+    with pytest.raises(ValueError, match="no variable"):
+        regime_data(ds, "E_maximum", "intermediate")
+    two = xr.concat([ds, ds.assign_coords(dissipation=["local"])], dim="dissipation")
+    with pytest.raises(ValueError, match="dissipation"):
+        regime_data(two, "E_max", "intermediate")
+    assert (
+        regime_data(two, "E_max", "intermediate", sel={"dissipation": "local"}).sizes["curve"] == 10
+    )
+    with pytest.raises(ValueError, match="gamma_relax"):
+        regime_data(ds.isel(gamma_relax=0, drop=True), "E_max", "intermediate")
+    with pytest.raises(ValueError, match="none of the rate combinations"):
+        regime_data(ds.sel(gamma_deph=[1e-3]), "E_max", "intermediate")
+
+
+def test_exponent_table_agrees_with_consistent_data() -> None:
+    ds = sweep_like()
+    df = exponent_table(ds, "intermediate", n_boot=300)
+    assert list(df.columns[:6]) == ["paper", "ours", "alpha", "ci_low", "ci_high", "verdict"]
+    assert len(df) == 10
+    assert set(df.index.get_level_values("model")) == {"dicke", "tc"}
+    assert list(df.loc["dicke"].index) == list(paper_data.EXPONENT_OBSERVABLES)
+    assert (df["verdict"] == "agrees").all(), df[["paper", "ours", "verdict"]]
+    assert (df["n_curves"] == 10).all()
+    assert df.loc[("tc", "tau"), "paper"] == "~-0.48"
+    for (model, obs), row in df.iterrows():
+        assert row["ci_low"] <= VARS[obs][model] <= row["ci_high"]
+        assert row["alpha_low"] <= row["alpha"] <= row["alpha_high"]
+
+
+def test_exponent_table_reports_the_gap() -> None:
+    exps = {k: dict(v) for k, v in VARS.items()}
+    exps["S_q_final"]["dicke"] = 0.5  # paper: -0.06 to -0.11 -> gap 0.56
+    df = exponent_table(sweep_like(exps, sigma=0.0), "intermediate", setup="driven", n_boot=100)
+    assert df.loc[("dicke", "S_q_final"), "verdict"] == "differs by 0.56"
+    assert df.loc[("dicke", "S_q_final"), "ours"] == "0.50 [0.50, 0.50]"
+    assert df.loc[("tc", "S_q_final"), "verdict"] == "agrees"
+    assert (df["n_curves"] == 5).all()
+
+
+def test_exponent_table_uses_refined_values_by_default() -> None:
+    ds = sweep_like(sigma=0.0, extra_setup=False, grid_offset=0.3)
+    refined = exponent_table(ds, "dephasing-dominated", n_boot=50)
+    grid = exponent_table(ds, "dephasing-dominated", refined=False, n_boot=50)
+    assert refined.loc[("tc", "E_max"), "alpha"] == pytest.approx(1.15)
+    assert grid.loc[("tc", "E_max"), "alpha"] == pytest.approx(1.45)
+    # entropies have no refined variant: identical
+    assert refined.loc[("tc", "S_c_final"), "alpha"] == grid.loc[("tc", "S_c_final"), "alpha"]
+
+
+def test_exponent_table_flags_fragile_fits() -> None:
+    ds = sweep_like(extra_setup=False)
+    ds["tau_refined"].loc[{"model": "tc", "N": 5}] *= 2.0  # high-leverage outlier at N = 5
+    df = exponent_table(ds, "intermediate", n_boot=300)
+    assert "hinges on the outlier rule" in df.loc[("tc", "tau"), "note"]
+    assert "hinges" not in df.loc[("dicke", "tau"), "note"]
+
+
+def test_exponent_table_failed_fit_is_reported_not_hidden() -> None:
+    ds = sweep_like(extra_setup=False)
+    ds["S_c_final"] = -ds["S_c_final"]
+    df = exponent_table(ds, "intermediate", refined=False, n_boot=50)
+    row = df.loc[("dicke", "S_c_final")]
+    assert row["verdict"] == "no fit" and math.isnan(row["alpha"])
+    assert "positive" in row["note"]
+
+
+def test_exponent_table_omits_missing_points_and_says_so() -> None:
+    ds = sweep_like(extra_setup=False)
+    ds["E_max_refined"].loc[{"model": "tc", "N": 25}] = np.nan  # e.g. failed sweep points
+    df = exponent_table(ds, "intermediate", n_boot=100)
+    row = df.loc[("tc", "E_max")]
+    assert row["verdict"] == "agrees" and row["n_curves"] == 5
+    assert "5 NaN point(s) omitted" in row["note"]
+    strict = exponent_table(ds, "intermediate", n_boot=0, nan_policy="raise")
+    assert strict.loc[("tc", "E_max"), "verdict"] == "no fit"
+    assert "NaN" in strict.loc[("tc", "E_max"), "note"]
