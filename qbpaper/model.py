@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from qbpaper.kernels import commutator_decay
 from qbpaper.params import Params
 
 
@@ -187,6 +188,7 @@ class BlockGenerator:
     # H(t) on the union sparsity pattern of all Hamiltonian pieces: its data is rewritten in
     # place at each evaluation (adding scipy sparse matrices allocates and dominated the cost).
     h_work: sp.csr_matrix = field(init=False, repr=False)
+    no_decay: np.ndarray = field(init=False, repr=False)  # zeros, for the Lawson split
     h_pieces: np.ndarray = field(init=False, repr=False)  # (1 + K, nnz): static, then driven
 
     def __post_init__(self) -> None:
@@ -197,6 +199,7 @@ class BlockGenerator:
         cols = union.indices
         pieces = [np.asarray(m[rows, cols]).ravel() for m in [self.h_static, *self.h_driven]]
         self.h_pieces = np.array(pieces, dtype=complex)
+        self.no_decay = np.zeros_like(self.decay)
         self.h_work = sp.csr_matrix(
             (self.h_pieces[0].copy(), union.indices.copy(), union.indptr.copy()),
             shape=union.shape,
@@ -252,12 +255,10 @@ class Generator:
         derivs = self.split(out)
         for i, bg in enumerate(self.blocks):
             rho = states[i]
-            k = bg.hamiltonian(coeffs) @ rho
+            h = bg.hamiltonian(coeffs)
             d = derivs[i]
-            np.subtract(k, k.conj().T, out=d)
-            d *= -1j
-            if include_decay:
-                d += bg.decay * rho
+            decay = bg.decay if include_decay else bg.no_decay
+            commutator_decay(rho, h.indptr, h.indices, h.data, decay, d)
             if bg.jumps:
                 d4 = d.reshape(bg.block.shape4)
                 for jump in bg.jumps:
