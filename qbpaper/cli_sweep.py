@@ -1,0 +1,176 @@
+"""``qbpaper sweep``: run a named grid (or a YAML grid file) and write its Dataset.
+
+    qbpaper sweep --list
+    qbpaper sweep fig6 --profile quick --workers 2 --out fig6.nc
+    qbpaper sweep --grid my_grid.yaml --scheduler tcp://10.0.0.1:8786 --cache /scratch/qbcache
+    qbpaper sweep cutoff --set dissipation=collective,local --dry-run
+
+Exit status: 0 done; 1 some points failed (the Dataset is still written); 2 bad input (one line
+on stderr, nothing computed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any
+
+_USAGE = "qbpaper sweep: error: "
+
+
+def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
+    sw = subparsers.add_parser(
+        "sweep",
+        help="run a parameter grid (cached) and write an xarray Dataset",
+        description="Run a named grid of the paper or a YAML grid file; results are cached, so "
+        "a re-run computes only the missing points.",
+    )
+    sw.add_argument("name", nargs="?", help="grid name or alias (see --list)")
+    sw.add_argument("--list", action="store_true", help="list the named grids and exit")
+    sw.add_argument("--grid", metavar="FILE.yaml", help="run the grid defined in a YAML file")
+    sw.add_argument("--profile", default="quick", help="quick (default) or paper")
+    sw.add_argument("--workers", metavar="K", help="local worker processes (0: in this process)")
+    sw.add_argument("--scheduler", metavar="ADDR", help="run on this Dask distributed scheduler")
+    sw.add_argument("--cache", metavar="DIR", help="cache folder (default: $QBPAPER_CACHE, "
+                    "else data/cache/ in the project)")  # fmt: skip
+    sw.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    sw.add_argument("--out", metavar="FILE.nc", help="write the Dataset here (netCDF)")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=V[,V]",
+                    help="set an axis or a fixed parameter, e.g. dissipation=collective,local "
+                    "or t_final=20 (repeatable)")  # fmt: skip
+    sw.add_argument("--series", metavar="all", help="keep the time series of all points ('all')")
+    sw.add_argument("--dry-run", action="store_true", help="show the grid size and cache hits")
+    sw.add_argument("--quiet", action="store_true", help="no progress output")
+    sw.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(_USAGE + " ".join(str(message).split()), file=sys.stderr)
+    return 2
+
+
+def _parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``NAME=V1,V2`` items -> (axes, fixed); values typed as YAML scalars (safe loader)."""
+    import yaml
+
+    from qbpaper.grids import DIMS, GridError
+
+    axes: dict[str, Any] = {}
+    fixed: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise GridError(f"--set expects NAME=VALUE[,VALUE...], got {item!r}")
+        try:
+            values = [yaml.safe_load(v) for v in text.split(",")]
+        except yaml.YAMLError:
+            raise GridError(f"--set {name}: cannot read {text!r}") from None
+        if name in DIMS or len(values) > 1:
+            axes[name] = values
+        else:
+            fixed[name] = values[0]
+    return axes, fixed
+
+
+def _list() -> int:
+    from qbpaper.grids import NAMED, get
+
+    for name, spec in NAMED.items():
+        counts = "/".join(str(get(name, p).size) for p in ("quick", "paper"))
+        aliases = ", ".join(spec.aliases)
+        print(f"{name:<21} {spec.serves:<12} points quick/paper {counts:<10} aliases: {aliases}")
+    return 0
+
+
+def _workers(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"--workers must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"--workers must be >= 0, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from qbpaper import grids
+    from qbpaper.cache import Cache, cache_key
+    from qbpaper.sweep import SweepError, run_sweep, save_dataset, solver_name
+
+    if args.list:
+        return _list()
+    try:
+        if args.name and args.grid:
+            raise ValueError("give a grid NAME or --grid FILE.yaml, not both")
+        if not args.name and not args.grid:
+            raise ValueError("give a grid NAME, --grid FILE.yaml or --list")
+        if args.profile not in grids.PROFILES:
+            raise ValueError(f"unknown profile {args.profile!r}; valid: quick, paper")
+        workers = _workers(args.workers)
+        if args.scheduler and args.workers is not None:
+            raise ValueError("--workers applies to the local pool; the cluster sets its own")
+        if args.no_cache and args.cache:
+            raise ValueError("--cache and --no-cache exclude each other")
+        if args.out and not args.out.endswith(".nc"):
+            raise ValueError(f"--out must name a .nc file, got {args.out!r}")
+        grid = grids.load(args.grid) if args.grid else grids.get(args.name, args.profile)
+        axes, fixed = _parse_overrides(args.overrides)
+        if axes or fixed:
+            grid = grid.replace(axes=axes, fixed=fixed)
+        if args.series is not None:
+            if args.series != "all":
+                raise ValueError("--series takes 'all' (use a grid file for selectors)")
+            grid = grid.replace(series="all")
+    except ValueError as exc:  # GridError is a ValueError
+        return _fail(exc)
+
+    cache: Any = False if args.no_cache else (args.cache or None)
+    if args.dry_run:
+        from qbpaper.sweep import _default_simulate
+
+        solver = solver_name(_default_simulate())
+        hits = 0
+        if cache is not False:
+            store = Cache(cache)
+            hits = sum(cache_key(p.params, solver) in store for p in grid.points())
+        dims = ", ".join(f"{d}={n}" for d, n in zip(grid.dims, grid.shape, strict=True))
+        print(
+            f"grid {grid.name} ({grid.profile}): {grid.size} points over {dims}; "
+            f"{hits} cached, {grid.size - hits} to compute"
+        )
+        return 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=_point_warning())  # summarised below
+            result = run_sweep(
+                grid, workers, scheduler=args.scheduler, cache=cache, progress=not args.quiet
+            )
+    except SweepError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print("qbpaper sweep: interrupted; finished points are cached", file=sys.stderr)
+        return 130
+    ds = result.dataset
+    if args.out:
+        path = save_dataset(ds, args.out)
+        print(f"wrote {path}")
+    else:
+        sizes = ", ".join(f"{d}={n}" for d, n in ds.sizes.items())
+        print(
+            f"grid {grid.name} ({grid.profile}): Dataset over {sizes} "
+            "(use --out FILE.nc to save it)"
+        )
+    for failure in result.failures:
+        where = ", ".join(f"{k}={v}" for k, v in failure.coords.items())
+        print(f"qbpaper sweep: point failed ({where}): {failure.error}", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
+def _point_warning() -> type[Warning]:
+    from qbpaper.sweep import SweepPointWarning
+
+    return SweepPointWarning
