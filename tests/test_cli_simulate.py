@@ -77,3 +77,20 @@ def test_driven_and_undriven_are_exclusive():
     proc = _run([*FAST, "--driven", "--undriven"])
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_qutip_backend_agrees_through_the_cli():
+    fast = json.loads(_run([*FAST, "--g", "0.3", "--json"]).stdout)
+    proc = _run([*FAST, "--g", "0.3", "--backend", "qutip", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    ref = json.loads(proc.stdout)
+    assert ref["backend"] == "qutip" and fast["backend"] == "fast"
+    # QuTiP's default tolerances (rtol 1e-6) bound the agreement here.
+    assert ref["E_max"] == pytest.approx(fast["E_max"], abs=1e-4)
+    assert ref["S_q_final"] == pytest.approx(fast["S_q_final"], abs=1e-4)
+
+
+def test_qutip_backend_refuses_sizes_it_cannot_hold():
+    proc = _run(["--n", "50", "--dissipation", "local", "--backend", "qutip", "--json"])
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
