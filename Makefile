@@ -17,12 +17,12 @@ book: $(STAMP)
 	$(BIN)/qbpaper book --profile quick
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check qbpaper tests benchmarks
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff format --check qbpaper tests benchmarks
-	$(BIN)/python -m ruff check qbpaper tests benchmarks
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m ruff check .
 
 clean-venv:
 	rm -rf $(VENV)
