@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ import qutip
 from qutip import piqs
 
 from qbpaper.params import DISSIPATIONS, Params
-from qbpaper.solve import TOP_FOCK_LIMIT, TRACE_DRIFT_LIMIT, QbpaperWarning, Trajectory
+from qbpaper.solve import Trajectory, flag_numerics
 
 #: Tolerances for agreement tests (and a step budget large enough for them).
 TIGHT_OPTIONS: dict[str, Any] = {"atol": 1e-12, "rtol": 1e-10, "nsteps": 1_000_000}
@@ -240,16 +239,6 @@ def simulate_qutip(
         trace=data[:, 6],
         rhs_evaluations=calls // calls_per_rhs if p.driven else 0,
     )
-    top_max = float(traj.top_fock.max())
-    if top_max > TOP_FOCK_LIMIT:
-        traj.warnings.append(
-            f"cutoff too small: population of Fock level nmax={p.nmax} reached {top_max:.3g} "
-            f"(> {TOP_FOCK_LIMIT:g}); increase nmax"
-        )
-    drift = float(np.max(np.abs(traj.trace - 1.0)))
-    if drift > TRACE_DRIFT_LIMIT:
-        traj.warnings.append(f"trace drift {drift:.3g} exceeds {TRACE_DRIFT_LIMIT:g}")
-    for text in traj.warnings:
-        warnings.warn(text, QbpaperWarning, stacklevel=2)
+    flag_numerics(traj, stacklevel=3)
     traj.wall_time = time.perf_counter() - start
     return traj

@@ -233,25 +233,35 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
         rhs_evaluations=evaluations,
         method=method,
     )
+    flag_numerics(traj, min_eigenvalue=min_eigenvalue, stacklevel=4)
+    traj.wall_time = time.perf_counter() - start
+    return traj
+
+
+def flag_numerics(
+    traj: Trajectory, *, min_eigenvalue: float = math.inf, stacklevel: int = 2
+) -> None:
+    """Record (in ``traj.warnings``) and emit the numerical-honesty warnings of a run.
+
+    Flags a top-Fock population above TOP_FOCK_LIMIT (cutoff too small), a trace drift above
+    TRACE_DRIFT_LIMIT, and a reduced-state eigenvalue below -1e-8.
+    """
+    p = traj.params
+    found = []
     top_max = float(traj.top_fock.max())
     if top_max > TOP_FOCK_LIMIT:
-        traj.warnings.append(
+        found.append(
             f"cutoff too small: population of Fock level nmax={p.nmax} reached {top_max:.3g} "
             f"(> {TOP_FOCK_LIMIT:g}); increase nmax"
         )
     drift = float(np.max(np.abs(traj.trace - 1.0)))
     if drift > TRACE_DRIFT_LIMIT:
-        traj.warnings.append(
-            f"trace drift {drift:.3g} exceeds {TRACE_DRIFT_LIMIT:g}; tighten rtol/atol"
-        )
+        found.append(f"trace drift {drift:.3g} exceeds {TRACE_DRIFT_LIMIT:g}; tighten rtol/atol")
     if min_eigenvalue < -1e-8:
-        traj.warnings.append(
-            f"negative reduced-state eigenvalue {min_eigenvalue:.3g}; tighten rtol/atol"
-        )
-    for text in traj.warnings:
-        warnings.warn(text, QbpaperWarning, stacklevel=3)
-    traj.wall_time = time.perf_counter() - start
-    return traj
+        found.append(f"negative reduced-state eigenvalue {min_eigenvalue:.3g}; tighten rtol/atol")
+    traj.warnings.extend(found)
+    for text in found:
+        warnings.warn(text, QbpaperWarning, stacklevel=stacklevel)
 
 
 def _integrate_dop853(gen: Generator, y0: np.ndarray, t_out: np.ndarray, record, p: Params) -> int:
