@@ -166,3 +166,18 @@ def test_fused_kernel_matches_the_scipy_reference():
     commutator_decay(rho, h.indptr, h.indices, h.data, bg.decay, got)
     assert np.max(np.abs(got - expected)) < 1e-12
     assert np.max(np.abs(expected)) > 1.0
+
+
+def test_fused_jump_kernel_matches_the_numpy_reference():
+    """The numba jump kernel equals the NumPy 4-D slice expression, for a cross-block shift."""
+    from qbpaper.kernels import _add_shift_jump_py, add_shift_jump
+
+    rng = np.random.default_rng(5)
+    source = rng.normal(size=(4, 5, 4, 5)) + 1j * rng.normal(size=(4, 5, 4, 5))
+    target = rng.normal(size=(4, 3, 4, 3)) + 1j * rng.normal(size=(4, 3, 4, 3))
+    args = (1, 0, rng.random(3), 1, 0, rng.random(3))  # cavity a (n -> n-1), spin j -> j-1
+    expected, got = target.copy(), target.copy()
+    _add_shift_jump_py(expected, source, *args)
+    add_shift_jump(got, source, *args)
+    assert np.max(np.abs(got - expected)) < 1e-13
+    assert np.max(np.abs(expected - target)) > 0.1
