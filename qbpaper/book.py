@@ -19,7 +19,6 @@ is an error listing the valid ones (papermill alone only warns).
 from __future__ import annotations
 
 import ast
-import contextlib
 import datetime as _dt
 import json
 import os
@@ -28,10 +27,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from qbpaper.environ import temporary_environ
 
 PROFILES = ("quick", "paper")
 
@@ -259,20 +260,9 @@ def _numbers(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- execution
-@contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
+def _kernel_environment():
     """Environment inherited by the kernels: inline matplotlib, no stray backend."""
-    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION")}
-    os.environ["MPLBACKEND"] = INLINE_BACKEND
-    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_environ({"MPLBACKEND": INLINE_BACKEND, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
 
 
 def execute_chapter(

@@ -49,6 +49,7 @@ import numpy as np
 import xarray as xr
 
 from qbpaper.cache import Cache, Record, cache_key
+from qbpaper.environ import temporary_environ
 from qbpaper.grids import Grid, Point
 from qbpaper.grids import get as get_grid
 from qbpaper.params import MODEL_VERSION, Params
@@ -180,19 +181,9 @@ def _watch_parent(main_pid: int) -> None:
             os._exit(70)
 
 
-@contextlib.contextmanager
-def _single_blas_thread_env() -> Iterator[None]:
+def _single_blas_thread_env():
     """Set the BLAS thread variables to 1 while workers are started (they read them at import)."""
-    saved = {name: os.environ.get(name) for name in BLAS_ENV}
-    os.environ.update({name: "1" for name in BLAS_ENV})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return temporary_environ({name: "1" for name in BLAS_ENV})
 
 
 # --------------------------------------------------------------------------- executors
