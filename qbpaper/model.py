@@ -36,6 +36,7 @@ dephasing ``-2 gamma_deph (m - m')^2``), and the real matrices ``A_k`` are the j
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,14 +128,6 @@ class Shift:
     target_start: int
     weights: np.ndarray
 
-    @property
-    def source(self) -> slice:
-        return slice(self.source_start, self.source_start + self.weights.size)
-
-    @property
-    def target(self) -> slice:
-        return slice(self.target_start, self.target_start + self.weights.size)
-
     @classmethod
     def from_matrix(cls, matrix: sp.spmatrix) -> Shift:
         """The shift map of a matrix with at most one nonzero per row and per column, along a
@@ -213,11 +206,12 @@ class Generator:
     blocks: list[BlockGenerator]
     coefficients: Callable[[float], np.ndarray]  # t -> c_k(t) for the h_driven terms
 
-    @property
+    # Cached: split() runs on every RHS evaluation, and the block layout never changes.
+    @functools.cached_property
     def sizes(self) -> list[int]:
         return [b.block.dim for b in self.blocks]
 
-    @property
+    @functools.cached_property
     def offsets(self) -> np.ndarray:
         sizes = np.array([d * d for d in self.sizes])
         return np.concatenate([[0], np.cumsum(sizes)])
@@ -262,7 +256,7 @@ class Generator:
         return out
 
 
-def _rotating_coefficients(p: Params) -> tuple[Callable[[float], np.ndarray], int]:
+def _rotating_coefficients(p: Params) -> Callable[[float], np.ndarray]:
     """c_k(t) for [a, a^dag] (drive) and, for Dicke, [a J-, a^dag J+] (counter-rotating)."""
     wc = p.omega_c
     g = p.g
@@ -277,7 +271,7 @@ def _rotating_coefficients(p: Params) -> tuple[Callable[[float], np.ndarray], in
             c += [g * phase2.conjugate(), g * phase2]
         return np.array(c, dtype=complex)
 
-    return coefficients, (4 if dicke else 2)
+    return coefficients
 
 
 def _local_transfer(p: Params, target: SpinBlock, source: SpinBlock, kind: str) -> Shift | None:
@@ -373,7 +367,7 @@ def build_generator(p: Params) -> Generator:
     """The generator for one parameter point, in the rotating frame (see module docstring)."""
     spins = [p.n / 2] if p.dissipation == "collective" else spin_values(p.n)
     blocks = [SpinBlock(j=j, degeneracy=degeneracy(p.n, j), nmax=p.nmax) for j in spins]
-    coefficients, _ = _rotating_coefficients(p)
+    coefficients = _rotating_coefficients(p)
     generators = []
     for index, blk in enumerate(blocks):
         a = blk.on_block(blk.cavity_lower(), None)
