@@ -87,6 +87,11 @@ def check_supported(p: Params, max_dim: int = MAX_HILBERT_DIM) -> None:
     """Raise ValueError if this backend cannot (or should not) run ``p``."""
     if p.dissipation not in DISSIPATIONS:  # pragma: no cover - Params validates already
         raise ValueError(f"QuTiP backend: unknown dissipation {p.dissipation!r}")
+    if p.driven and p.drive_frame != "lab":
+        raise ValueError(
+            f"QuTiP backend: drive_frame={p.drive_frame!r} is not supported (lab-frame drive "
+            "only); use the fast engine (qbpaper.simulate)"
+        )
     dim = (p.nmax + 1) * qubit_dimension(p)
     if dim > max_dim:
         kind = "PIQS Dicke-basis" if p.dissipation == "local" else "symmetric-subspace"

@@ -50,6 +50,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--energy", default=defaults.energy, help="qubit (default) or total")
     sim.add_argument("--drive-carrier", action="store_true",
                      help="multiply the drive envelope by cos(omega_c t) (extension)")  # fmt: skip
+    sim.add_argument("--drive-frame", default="lab",
+                     help="lab (default): eta(t)(a + a^dag) in the frame of Eqs. 1-7; rotating: "
+                          "the same term in the frame rotating at omega_c")  # fmt: skip
     sim.add_argument("--backend", choices=("fast", "qutip"), default="fast",
                      help="fast (default) or qutip: the reference QuTiP mesolve / PIQS backend "
                           "at QuTiP's default tolerances, for small sizes")  # fmt: skip
@@ -82,6 +85,7 @@ def params_from_args(args: argparse.Namespace) -> Params:
         driven=args.driven,
         energy=args.energy,
         drive_carrier=args.drive_carrier,
+        drive_frame=args.drive_frame,
         **values,
     )
 

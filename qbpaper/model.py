@@ -262,10 +262,14 @@ def _rotating_coefficients(p: Params) -> Callable[[float], np.ndarray]:
     g = p.g
     dicke = p.model == "dicke"
 
+    rotating_drive = p.drive_frame == "rotating"
+
     def coefficients(t: float) -> np.ndarray:
         eta = drive_envelope(t, p)
         phase = complex(math.cos(wc * t), math.sin(wc * t))  # e^{i wc t}
-        c = [eta * phase.conjugate(), eta * phase]
+        # A lab-frame drive eta (a + a^dag) picks up the frame's phases; a drive defined in the
+        # rotating frame (drive_frame="rotating") does not.
+        c = [eta, eta] if rotating_drive else [eta * phase.conjugate(), eta * phase]
         if dicke:
             phase2 = phase * phase
             c += [g * phase2.conjugate(), g * phase2]

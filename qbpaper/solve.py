@@ -140,7 +140,10 @@ def _total_energy(gen: Generator, blocks: list[np.ndarray], t: float, jz: float,
     energy = wc * n + jz + p.g * coupling.real
     if p.model == "dicke":
         energy += 2.0 * p.g * (a_jm * back * back).real
-    energy += 2.0 * drive_envelope(t, p) * (a_mean * back).real
+    # Drive term: eta (a + a^dag) in the lab frame; with drive_frame="rotating" the lab drive is
+    # eta (a e^{i wc t} + h.c.), whose mean is 2 eta Re <a>_rotating.
+    drive_phase = 1.0 if p.drive_frame == "rotating" else back
+    energy += 2.0 * drive_envelope(t, p) * (a_mean * drive_phase).real
     return float(energy)
 
 

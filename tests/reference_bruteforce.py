@@ -205,10 +205,25 @@ def bruteforce_trajectory(
     rho0[psi_index, psi_index] = 1.0
     y0 = rho0.reshape(-1, order="F")
 
+    # drive_frame="rotating": the lab drive is eta (a e^{i wc t} + a^dag e^{-i wc t})
+    #   = eta cos(wc t) X + eta sin(wc t) Y with X = a + a^dag, Y = i (a - a^dag).
+    a = ops["a"]
+    y_op = (1j * (a - a.conj().T)).tocsr()
+    ident = sp.identity(dim, dtype=complex, format="csr")
+    ly = commutator_super(y_op, ident).tocsr()
+
+    def drive_xy(t: float) -> tuple[float, float]:
+        eta = drive_envelope(p, t)
+        if getattr(p, "drive_frame", "lab") == "rotating":
+            return eta * np.cos(p.omega_c * t), eta * np.sin(p.omega_c * t)
+        return eta, 0.0
+
     if p.driven:
 
         def rhs(t, y):
-            return l0 @ y + drive_envelope(p, t) * (ldrive @ y)
+            cx, cy = drive_xy(t)
+            out = l0 @ y + cx * (ldrive @ y)
+            return out + cy * (ly @ y) if cy != 0.0 else out
 
     else:
 
@@ -226,8 +241,8 @@ def bruteforce_trajectory(
         jz = _expect(ops["jz"], rhos)
         energy = jz - jz[0]
     else:
-        etas = np.array([drive_envelope(p, t) for t in times])
-        h_t = _expect(h0, rhos) + etas * _expect(x, rhos)
+        cxy = np.array([drive_xy(t) for t in times]).reshape(len(times), 2)
+        h_t = _expect(h0, rhos) + cxy[:, 0] * _expect(x, rhos) + cxy[:, 1] * _expect(y_op, rhos)
         energy = h_t - h_t[0]
 
     s_q = np.empty(len(times))
