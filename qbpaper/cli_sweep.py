@@ -4,6 +4,8 @@
     qbpaper sweep fig6 --profile quick --workers 2 --out fig6.nc
     qbpaper sweep --grid my_grid.yaml --scheduler tcp://10.0.0.1:8786 --cache /scratch/qbcache
     qbpaper sweep cutoff --set dissipation=collective,local --dry-run
+    qbpaper sweep scaling --profile paper --cached-only --out scaling.nc
+    qbpaper export scaling cutoff          # cached points -> data/paper/<grid>.nc (committed)
 
 Exit status: 0 done; 1 some points failed (the Dataset is still written); 2 bad input (one line
 on stderr, nothing computed).
@@ -42,7 +44,24 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     sw.add_argument("--series", metavar="all", help="keep the time series of all points ('all')")
     sw.add_argument("--dry-run", action="store_true", help="show the grid size and cache hits")
     sw.add_argument("--quiet", action="store_true", help="no progress output")
+    sw.add_argument("--cached-only", action="store_true",
+                    help="compute nothing: cached/committed points, NaN for others")  # fmt: skip
+    sw.add_argument("--no-committed", action="store_true",
+                    help="ignore the committed datasets (data/paper/, $QBPAPER_DATA)")  # fmt: skip
     sw.set_defaults(func=run)
+
+    ex = subparsers.add_parser(
+        "export",
+        help="write computed points of named grids to data/paper/<grid>.nc (for committing)",
+        description="Write the points of named grids found in the cache (or already committed) "
+        "to netCDF files with provenance attributes; computes nothing.",
+    )
+    ex.add_argument("names", nargs="+", help="grid names or aliases")
+    ex.add_argument("--profile", default="paper", help="paper (default) or quick")
+    ex.add_argument("--dissipation", default="collective", help="collective (default) or local")
+    ex.add_argument("--cache", metavar="DIR", help="cache folder to read")
+    ex.add_argument("--data", metavar="DIR", help="output folder (default: data/paper/)")
+    ex.set_defaults(func=run_export)
 
 
 def _fail(message: str) -> int:
@@ -147,7 +166,13 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=_point_warning())  # summarised below
             result = run_sweep(
-                grid, workers, scheduler=args.scheduler, cache=cache, progress=not args.quiet
+                grid,
+                workers,
+                scheduler=args.scheduler,
+                cache=cache,
+                progress=not args.quiet,
+                committed=False if args.no_committed else None,
+                compute=not args.cached_only,
             )
     except SweepError as exc:
         return _fail(exc)
@@ -174,3 +199,24 @@ def _point_warning() -> type[Warning]:
     from qbpaper.sweep import SweepPointWarning
 
     return SweepPointWarning
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from qbpaper import grids
+    from qbpaper.committed import export
+    from qbpaper.params import DISSIPATIONS
+
+    try:
+        if args.profile not in grids.PROFILES:
+            raise ValueError(f"unknown profile {args.profile!r}; valid: quick, paper")
+        if args.dissipation not in DISSIPATIONS:
+            raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
+        names = [grids.resolve(n) for n in args.names]
+    except ValueError as exc:
+        print("qbpaper export: error: " + " ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    for path, present, total in export(
+        names, profile=args.profile, cache=args.cache, root=args.data, dissipation=args.dissipation
+    ):
+        print(f"wrote {path}: {present} of {total} points")
+    return 0

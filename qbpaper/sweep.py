@@ -49,6 +49,7 @@ import numpy as np
 import xarray as xr
 
 from qbpaper.cache import Cache, Record, cache_key
+from qbpaper.committed import CommittedStore
 from qbpaper.environ import temporary_environ
 from qbpaper.grids import Grid, Point
 from qbpaper.grids import get as get_grid
@@ -104,6 +105,8 @@ class SweepResult:
     failures: list[Failure]
     elapsed: float
     cache_dir: Path | None
+    committed: int = 0  # points taken from the committed datasets (qbpaper.committed)
+    missing: int = 0  # points neither cached nor committed and not computed (compute=False)
 
 
 # --------------------------------------------------------------------------- worker side
@@ -388,6 +391,14 @@ def _resolve_cache(cache: Any) -> Cache | None:
     return Cache(None if cache is True else cache)
 
 
+def _resolve_committed(committed: Any) -> CommittedStore | None:
+    if committed is False:
+        return None
+    if isinstance(committed, CommittedStore):
+        return committed
+    return CommittedStore(None if committed is True else committed)
+
+
 def _fmt_coords(coords: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in coords.items())
 
@@ -403,6 +414,8 @@ def run_sweep(
     simulate: Callable[[Params], Any] | None = None,
     series: Any = None,
     progress: bool | None = None,
+    committed: str | os.PathLike[str] | CommittedStore | bool | None = None,
+    compute: bool = True,
 ) -> SweepResult:
     """Run a grid (or a grid name with ``profile``); see the module docstring.
 
@@ -413,6 +426,9 @@ def run_sweep(
         it must be importable by name to run in worker processes.
     series: which points keep their time series (replaces ``grid.series``): 'all' or selectors.
     progress: None = on (tqdm on a terminal, plain lines otherwise); False = silent.
+    committed: where to look up points missing from the cache (:mod:`qbpaper.committed`): a
+        folder, a CommittedStore, None/True (``data/paper`` or ``$QBPAPER_DATA``) or False.
+    compute: False computes nothing: points found nowhere are NaN (``n_missing`` attribute).
     """
     start = time.perf_counter()
     if isinstance(grid, str):
@@ -436,6 +452,15 @@ def run_sweep(
             if rec is not None:
                 records[key] = rec
     n_cached = len(records)
+    n_committed = 0
+    shelf = _resolve_committed(committed)
+    if shelf is not None and len(records) < len(by_key):
+        for key, pt in by_key.items():
+            rec = None if key in records else shelf.get(key)
+            # Committed data holds scalars only: a point whose series are kept is recomputed.
+            if rec is not None and not (grid.keeps_series(pt) and not rec.series):
+                records[key] = rec
+                n_committed += 1
     missing = sorted((k for k in keys if k not in records), key=lambda k: -_cost(by_key[k].params))
     if workers is None:
         workers = _usable_cpus()
@@ -445,6 +470,9 @@ def run_sweep(
     if store is not None and missing:
         store.remove_stale_parts()
     local_root = str(store.root) if (store is not None and not use_dask) else None
+    not_computed = 0 if compute else len(missing)
+    if not compute:
+        missing = []
     tasks = [Task(k, by_key[k].params, fn, solver, local_root) for k in missing]
 
     show = progress is not False
@@ -458,7 +486,9 @@ def run_sweep(
     )
     bar.say(
         f"sweep {grid.name} ({grid.profile}): {len(points)} points, {n_cached} cached, "
-        f"{len(missing)} to compute" + (f" on {where}" if missing else "")
+        + (f"{n_committed} committed, " if n_committed else "")
+        + (f"{not_computed} missing (not computed: compute=False)" if not compute else "")
+        + (f"{len(missing)} to compute" + (f" on {where}" if missing else "") if compute else "")
     )
     bar.start()
     failures: dict[str, Failure] = {}
@@ -488,11 +518,15 @@ def run_sweep(
     finally:
         bar.close()
     ds = build_dataset(grid, points, keys, records, failures, solver)
+    if not compute:
+        ds.attrs["n_missing"] = not_computed
     elapsed = time.perf_counter() - start
     computed = len(missing) - len(failures)
     bar.say(
         f"sweep {grid.name}: done in {_hms(elapsed)}: {computed} computed, {n_cached} cached, "
-        f"{len(failures)} failed"
+        + (f"{n_committed} committed, " if n_committed else "")
+        + (f"{not_computed} missing, " if not_computed else "")
+        + f"{len(failures)} failed"
     )
     if failures:
         warnings.warn(
@@ -510,6 +544,8 @@ def run_sweep(
         list(failures.values()),
         elapsed,
         store.root if store is not None else None,
+        committed=n_committed,
+        missing=not_computed,
     )
 
 

@@ -1,0 +1,118 @@
+"""Committed paper-profile data (data/paper/*.nc): round trip through sweeps, and staleness.
+
+``test_committed_points_recompute`` recomputes a random sample of 10 committed points with the
+current engine and requires agreement to 1e-6: it catches data that went stale when the physics
+or the solver changed without a MODEL_VERSION bump. Only points that cost a few seconds are
+sampled (N <= 10), so the test fits in CI; the seed is printed for a failing run to be repeated
+with QBPAPER_TEST_SEED.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+import xarray as xr
+from sweep_helpers import tiny_grid
+
+from qbpaper import simulate
+from qbpaper.committed import CommittedStore, dataset_records, default_data_dir, provenance
+from qbpaper.params import Params
+from qbpaper.sweep import run_sweep, save_dataset
+
+TOLERANCE = 1e-6
+SAMPLE = 10
+MAX_N_SAMPLED = 10
+
+
+def test_round_trip_through_committed_store(tmp_path):
+    grid = tiny_grid("committed_rt")
+    first = run_sweep(grid, 0, cache=tmp_path / "cache", committed=False, progress=False)
+    save_dataset(first.dataset, tmp_path / "data" / "tiny.nc")
+    again = run_sweep(
+        grid, 0, cache=False, committed=tmp_path / "data", compute=False, progress=False
+    )
+    assert again.computed == 0 and again.committed == grid.size and again.missing == 0
+    for name in ("E_max", "tau", "S_q_final", "S_c_max"):
+        np.testing.assert_array_equal(again.dataset[name].values, first.dataset[name].values)
+    assert (again.dataset["warnings"].values == first.dataset["warnings"].values).all()
+
+
+def test_missing_points_are_nan_without_compute(tmp_path):
+    grid = tiny_grid("committed_missing")
+    part = grid.replace(axes={"N": [1]})
+    done = run_sweep(part, 0, cache=False, committed=False, progress=False)
+    save_dataset(done.dataset, tmp_path / "part.nc")
+    result = run_sweep(grid, 0, cache=False, committed=tmp_path, compute=False, progress=False)
+    ds = result.dataset
+    assert result.committed == part.size and result.missing == grid.size - part.size
+    assert ds.attrs["n_missing"] == grid.size - part.size
+    assert np.isfinite(ds.E_max.sel(N=1)).all() and np.isnan(ds.E_max.sel(N=2)).all()
+
+
+def test_stale_model_version_is_ignored(tmp_path):
+    grid = tiny_grid("committed_stale")
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    ds.attrs["model_version"] = "0-stale"
+    save_dataset(ds, tmp_path / "stale.nc")
+    assert len(CommittedStore(tmp_path)) == 0
+
+
+def test_points_with_kept_series_are_recomputed(tmp_path):
+    grid = tiny_grid("committed_series", N=[1])
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    save_dataset(ds, tmp_path / "scalars.nc")
+    result = run_sweep(
+        grid.replace(series="all"), 0, cache=False, committed=tmp_path, progress=False
+    )
+    assert result.committed == 0 and result.computed == grid.size
+    assert "energy" in result.dataset
+
+
+def test_cells_map_back_to_their_params():
+    grid = tiny_grid("committed_keys", g=[0.1, 0.3])
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    records = dataset_records(ds)
+    assert len(records) == grid.size
+    wanted = {pt.params for pt in grid.points()}
+    assert {Params(**rec.params) for rec in records.values()} == wanted
+
+
+def test_provenance_names_commit_and_date():
+    info = provenance()
+    assert info["git_commit"] and info["created"][:4].isdigit()
+    assert info["qbpaper_version"]
+
+
+def _committed_files():
+    root = default_data_dir()
+    return sorted(root.glob("*.nc")) if root.is_dir() else []
+
+
+@pytest.mark.filterwarnings("ignore::qbpaper.QbpaperWarning")
+def test_committed_points_recompute():
+    files = _committed_files()
+    if not files:
+        pytest.skip(f"no committed datasets in {default_data_dir()}")
+    candidates = []
+    for path in files:
+        ds = xr.load_dataset(path, engine="scipy")
+        assert "git_commit" in ds.attrs and "created" in ds.attrs, f"{path.name}: no provenance"
+        for rec in dataset_records(ds).values():
+            if rec.params["n"] <= MAX_N_SAMPLED:
+                candidates.append((path.name, rec))
+    assert len(candidates) >= SAMPLE, "too few cheap committed points to sample"
+    seed = int(os.environ.get("QBPAPER_TEST_SEED", random.SystemRandom().randrange(2**31)))
+    sample = random.Random(seed).sample(candidates, SAMPLE)
+    for name, rec in sample:
+        p = Params(**rec.params)
+        fresh = simulate(p).observables().as_dict()
+        for key, stored in rec.observables.items():
+            if key not in fresh or (np.isnan(stored) and np.isnan(fresh[key])):
+                continue
+            assert abs(fresh[key] - stored) <= TOLERANCE * max(1.0, abs(stored)), (
+                f"stale committed data in {name} (seed {seed}): {key} = {stored} committed, "
+                f"{fresh[key]} now, at {p}"
+            )
