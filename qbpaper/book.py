@@ -525,13 +525,23 @@ def build_book(
     output_dir: Path | None = None,
     html: bool = True,
     timeout: float | None = None,
+    compute: bool = True,
     log: Log = print,
 ) -> BookResult:
     """Execute the selected chapters (all by default) with a profile and build the HTML.
 
     Chapters not selected keep their previously executed notebook (if any). Progress is
-    reported per chapter through ``log``.
+    reported per chapter through ``log``. ``compute=False`` makes every sweep of the chapters
+    use cached and committed points only (missing points are NaN), e.g. to build the paper
+    profile from ``data/paper/`` without days of computing.
     """
+    if not compute:
+        from qbpaper.sweep import COMPUTE_ENV
+
+        with temporary_environ({COMPUTE_ENV: "0"}):
+            return build_book(profile, chapters, overrides, root=root,
+                              executed_dir=executed_dir, output_dir=output_dir, html=html,
+                              timeout=timeout, compute=True, log=log)  # fmt: skip
     root = find_root(root)
     executed_dir = Path(executed_dir or root / "book" / "_executed").resolve()
     output_dir = Path(output_dir or root).resolve()

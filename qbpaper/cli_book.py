@@ -49,6 +49,7 @@ def run_book(args: argparse.Namespace) -> int:
             output_dir=args.output_dir,
             html=not args.no_html,
             timeout=args.timeout,
+            compute=not args.no_compute,
             log=_log,
         )
     except book.BookError as exc:
@@ -123,6 +124,12 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         help="set a parameter in every chapter that has it (YAML value)",
     )
     p_book.add_argument("--no-html", action="store_true", help="execute only, build no HTML")
+    p_book.add_argument(
+        "--no-compute",
+        action="store_true",
+        help="compute no new points: use the cache and the committed data (data/paper/); "
+        "points found nowhere are missing (NaN) in tables and figures",
+    )
     p_book.add_argument(
         "--timeout",
         type=float,

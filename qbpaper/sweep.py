@@ -57,6 +57,7 @@ from qbpaper.params import MODEL_VERSION, Params
 
 SERIES_KEYS = ("energy", "s_qubits", "s_cavity", "photons", "top_fock")
 LOG_ENV = "QBPAPER_SWEEP_LOG"
+COMPUTE_ENV = "QBPAPER_COMPUTE"  # "0": sweeps compute nothing (cached and committed data only)
 BLAS_ENV = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -415,7 +416,7 @@ def run_sweep(
     series: Any = None,
     progress: bool | None = None,
     committed: str | os.PathLike[str] | CommittedStore | bool | None = None,
-    compute: bool = True,
+    compute: bool | None = None,
 ) -> SweepResult:
     """Run a grid (or a grid name with ``profile``); see the module docstring.
 
@@ -429,7 +430,11 @@ def run_sweep(
     committed: where to look up points missing from the cache (:mod:`qbpaper.committed`): a
         folder, a CommittedStore, None/True (``data/paper`` or ``$QBPAPER_DATA``) or False.
     compute: False computes nothing: points found nowhere are NaN (``n_missing`` attribute).
+        None (default): True unless the environment sets ``QBPAPER_COMPUTE=0`` (what
+        ``qbpaper book --no-compute`` does for the chapters it executes).
     """
+    if compute is None:
+        compute = os.environ.get(COMPUTE_ENV, "1").strip() not in ("0", "false", "no")
     start = time.perf_counter()
     if isinstance(grid, str):
         grid = get_grid(grid, profile=profile)
@@ -667,6 +672,9 @@ def save_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".nc.tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a dataset is an ordinary file
     try:
         ds.to_netcdf(tmp, engine=NETCDF_ENGINE)
         os.replace(tmp, path)

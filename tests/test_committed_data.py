@@ -116,3 +116,14 @@ def test_committed_points_recompute():
                 f"stale committed data in {name} (seed {seed}): {key} = {stored} committed, "
                 f"{fresh[key]} now, at {p}"
             )
+
+
+def test_environment_switches_computing_off(tmp_path, monkeypatch):
+    """QBPAPER_COMPUTE=0 (set by `qbpaper book --no-compute` for its kernels) computes nothing."""
+    monkeypatch.setenv("QBPAPER_COMPUTE", "0")
+    grid = tiny_grid("committed_env", N=[1])
+    result = run_sweep(grid, 0, cache=tmp_path, committed=False, progress=False)
+    assert result.computed == 0 and result.missing == grid.size
+    assert np.isnan(result.dataset.E_max).all()
+    explicit = run_sweep(grid, 0, cache=tmp_path, committed=False, compute=True, progress=False)
+    assert explicit.computed == grid.size
