@@ -127,3 +127,17 @@ def test_environment_switches_computing_off(tmp_path, monkeypatch):
     assert np.isnan(result.dataset.E_max).all()
     explicit = run_sweep(grid, 0, cache=tmp_path, committed=False, compute=True, progress=False)
     assert explicit.computed == grid.size
+
+
+def test_export_cli_writes_provenance_and_rejects_bad_input(tmp_path, capsys):
+    from qbpaper.cli import main
+
+    out = tmp_path / "data"
+    code = main(["export", "cutoff", "--profile", "quick", "--data", str(out),
+                 "--cache", str(tmp_path / "empty-cache")])  # fmt: skip
+    assert code == 0
+    ds = xr.load_dataset(out / "cutoff.nc", engine="scipy")
+    assert ds.attrs["n_present"] == 0 and ds.attrs["n_missing"] == ds.attrs["n_points"]
+    assert ds.attrs["representation"] == "collective" and "git_commit" in ds.attrs
+    assert main(["export", "no_such_grid", "--data", str(out)]) == 2
+    assert "unknown grid" in capsys.readouterr().err
