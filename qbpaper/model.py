@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from qbpaper.kernels import add_shift_jump, commutator_decay
+from qbpaper.kernels import add_flat_jump, add_shift_jump, commutator_decay
 from qbpaper.params import Params
 
 
@@ -155,6 +155,20 @@ class Jump:
     source: int
     cavity: Shift
     spin: Shift
+    # Same-block jumps as a diagonal shift of the flat index (see flatten()); None otherwise.
+    flat_weights: np.ndarray | None = None
+    flat_offset: int = 0
+
+    def flatten(self, n_cavity: int, n_spin: int) -> Jump:
+        """This jump, for source and target blocks of the same shape, as flat weights w and an
+        offset o: ``target[r, c] += w[r] w[c] source[r + o, c + o]``."""
+        cn, cm = self.cavity, self.spin
+        weights = np.zeros(n_cavity * n_spin)
+        for a, wn in enumerate(cn.weights):
+            row = (cn.target_start + a) * n_spin + cm.target_start
+            weights[row : row + cm.weights.size] = wn * cm.weights
+        offset = (cn.source_start - cn.target_start) * n_spin + cm.source_start - cm.target_start
+        return Jump(self.source, cn, cm, weights, offset)
 
     def add_to(self, target4: np.ndarray, source4: np.ndarray) -> None:
         cn, cm = self.cavity, self.spin
@@ -247,11 +261,13 @@ class Generator:
             d = derivs[i]
             decay = bg.decay if include_decay else bg.no_decay
             commutator_decay(rho, h.indptr, h.indices, h.data, decay, d)
-            if bg.jumps:
-                d4 = d.reshape(bg.block.shape4)
-                for jump in bg.jumps:
+            for jump in bg.jumps:
+                if jump.flat_weights is not None:
+                    add_flat_jump(d, states[jump.source], jump.flat_weights, jump.flat_offset)
+                else:
                     jump.add_to(
-                        d4, states[jump.source].reshape(self.blocks[jump.source].block.shape4)
+                        d.reshape(bg.block.shape4),
+                        states[jump.source].reshape(self.blocks[jump.source].block.shape4),
                     )
         return out
 
@@ -409,6 +425,7 @@ def build_generator(p: Params) -> Generator:
                     spin = _local_transfer(p, blk, blocks[src], kind)
                     if spin is not None:
                         jumps.append(Jump(src, cavity_identity, spin))
+        jumps = [j.flatten(p.nmax + 1, blk.n_spin) if j.source == index else j for j in jumps]
         generators.append(
             BlockGenerator(
                 block=blk,
