@@ -106,6 +106,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         profiles={"paper": {"sizes": [2, 5, 10, 20, 50]}},
     ),
     Chapter(10, "rerunning", "10_rerunning", "Re-running the book"),
+    Chapter(12, "scorecard", "12_scorecard", "Reproduction scorecard", profiles={"paper": _PAPER}),
     Chapter(11, "references", "11_references", "References", notebook=False),
 )
 
@@ -671,7 +672,7 @@ def show_table(
 
     frame = df[list(columns)] if columns is not None else df
     uuid = table_id.replace("-", "_")
-    styler = frame.style.format(precision=precision, na_rep="-").set_uuid(uuid)
+    styler = frame.style.format(precision=precision, na_rep="-", escape="html").set_uuid(uuid)
     styler = styler.set_table_attributes('class="qbpaper-table"')
     if caption:
         styler = styler.set_caption(caption)
