@@ -360,8 +360,11 @@ def status_table(status: Mapping[str, Mapping[str, Any]]) -> str:
         total += float(seconds or 0.0)
         result = "passed" if record.get("ok") else f"failed: {record.get('error', 'error')}"
         result = result.replace("|", "/").replace("\n", " ")[:120]
+        profile = str(record.get("profile", "-"))
+        if record.get("no_compute"):
+            profile += " (no compute: cached and committed points only)"
         rows.append(
-            f"| {link} | {record.get('profile', '-')} | {record.get('finished', '-')} "
+            f"| {link} | {profile} | {record.get('finished', '-')} "
             f"| {_format_seconds(seconds)} | {result} |"
         )
     rows.append(f"| **Total** | | | **{_format_seconds(total)}** | |")
@@ -536,9 +539,9 @@ def build_book(
     use cached and committed points only (missing points are NaN), e.g. to build the paper
     profile from ``data/paper/`` without days of computing.
     """
-    if not compute:
-        from qbpaper.sweep import COMPUTE_ENV
+    from qbpaper.sweep import COMPUTE_ENV, sweeps_compute
 
+    if not compute:
         with temporary_environ({COMPUTE_ENV: "0"}):
             return build_book(profile, chapters, overrides, root=root,
                               executed_dir=executed_dir, output_dir=output_dir, html=html,
@@ -561,6 +564,8 @@ def build_book(
         log(f"[{index}/{len(todo)}] {chapter.name}: executing ({shown})")
         output = executed_dir / f"{chapter.stem}.ipynb"
         record: dict[str, Any] = {"profile": profile, "parameters": params}
+        if not sweeps_compute():
+            record["no_compute"] = True  # built from cached and committed data only
         chapter_start = time.perf_counter()
         try:
             seconds = execute_chapter(

@@ -149,17 +149,20 @@ def run(args: argparse.Namespace) -> int:
 
     cache: Any = False if args.no_cache else (args.cache or None)
     if args.dry_run:
+        from qbpaper.committed import CommittedStore
         from qbpaper.sweep import _default_simulate
 
         solver = solver_name(_default_simulate())
-        hits = 0
-        if cache is not False:
-            store = Cache(cache)
-            hits = sum(cache_key(p.params, solver) in store for p in grid.points())
+        keys = [cache_key(p.params, solver) for p in grid.points()]
+        store = Cache(cache) if cache is not False else None
+        cached = {k for k in keys if store is not None and k in store}
+        shelf = {} if args.no_committed else CommittedStore().records
+        committed = {k for k in keys if k not in cached and k in shelf}
         dims = ", ".join(f"{d}={n}" for d, n in zip(grid.dims, grid.shape, strict=True))
         print(
             f"grid {grid.name} ({grid.profile}): {grid.size} points over {dims}; "
-            f"{hits} cached, {grid.size - hits} to compute"
+            f"{len(cached)} cached, {len(committed)} committed, "
+            f"{grid.size - len(cached) - len(committed)} to compute"
         )
         return 0
     try:
@@ -203,8 +206,12 @@ def _point_warning() -> type[Warning]:
 
 def run_export(args: argparse.Namespace) -> int:
     from qbpaper import grids
-    from qbpaper.committed import export
     from qbpaper.params import DISSIPATIONS
+    from qbpaper.publish import ExportError, export
+
+    def fail(message: object) -> int:
+        print("qbpaper export: error: " + " ".join(str(message).split()), file=sys.stderr)
+        return 2
 
     try:
         if args.profile not in grids.PROFILES:
@@ -212,11 +219,10 @@ def run_export(args: argparse.Namespace) -> int:
         if args.dissipation not in DISSIPATIONS:
             raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
         names = [grids.resolve(n) for n in args.names]
-    except ValueError as exc:
-        print("qbpaper export: error: " + " ".join(str(exc).split()), file=sys.stderr)
-        return 2
-    for path, present, total in export(
-        names, profile=args.profile, cache=args.cache, root=args.data, dissipation=args.dissipation
-    ):
-        print(f"wrote {path}: {present} of {total} points")
+        done = export(names, profile=args.profile, cache=args.cache, root=args.data,
+                      dissipation=args.dissipation)  # fmt: skip
+    except (ValueError, ExportError) as exc:
+        return fail(exc)
+    for item in done:
+        print(f"wrote {item.path}: {item.present} of {item.total} points")
     return 0

@@ -1,10 +1,10 @@
 """Committed results: the paper-profile datasets under ``data/paper/`` that sweeps read first.
 
 Data flow (one way): the solver fills the local cache (:mod:`qbpaper.cache`, per machine);
-:func:`export` turns the cached points of a named grid into ``data/paper/<grid>.nc`` with its
-provenance (package version, git commit, date, representation, tolerances); those files are
-committed; :func:`qbpaper.sweep.run_sweep` looks up in them every point the local cache lacks,
-so ``qbpaper book --profile paper`` on a fresh clone computes only what is missing.
+:func:`qbpaper.publish.export` turns the cached points of a named grid into
+``data/paper/<grid>.nc`` with its provenance; those files are committed; this module reads them
+for :func:`qbpaper.sweep.run_sweep`, which looks up every point the local cache lacks, so
+``qbpaper book --profile paper`` on a fresh clone computes only what is missing.
 
 A committed dataset is trusted only if its ``model_version`` attribute equals
 :data:`qbpaper.params.MODEL_VERSION` (bumped when the physics changes); the test
@@ -19,26 +19,28 @@ Location: ``$QBPAPER_DATA`` if set, else ``data/paper`` in the repository.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import os
-import platform
-import subprocess
-from collections.abc import Iterable
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from qbpaper.cache import Record, cache_key
+from qbpaper.grids import field_of
 from qbpaper.params import MODEL_VERSION, Params
 
 DATA_ENV = "QBPAPER_DATA"
-_BOOL_FIELDS = ("driven", "drive_carrier")
-_INT_FIELDS = ("n", "nmax", "n0")
-_DIM_FIELD = {"N": "n", "setup": "driven"}
 _NOT_OBSERVABLES = ("warnings", "error")
+_DEFAULTS = Params()
+
+
+class CommittedDataWarning(UserWarning):
+    """A file in the committed-data folder could not be read or is stale; it is skipped."""
 
 
 def default_data_dir() -> Path:
@@ -49,49 +51,14 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "paper"
 
 
-def git_commit(start: Path | None = None) -> str:
-    """The checked-out git commit of the package's repository ('unknown' outside git);
-    '+dirty' is appended when tracked files have uncommitted changes."""
-    where = str(start or Path(__file__).resolve().parent)
-    try:
-        head = subprocess.run(
-            ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def provenance() -> dict[str, Any]:
-    """Attributes recording where and how a committed dataset was made."""
-    import numpy
-    import scipy
-
-    from qbpaper import __version__
-
-    return {
-        "qbpaper_version": __version__,
-        "git_commit": git_commit(),
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "host": platform.node(),
-    }
-
-
 def _field_value(name: str, value: Any) -> Any:
+    """A Params field value back from netCDF (bools are stored as 0/1, ints may be int32)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if name in _BOOL_FIELDS:
+    kind = type(getattr(_DEFAULTS, name))
+    if kind is bool:
         return bool(value)
-    if name in _INT_FIELDS:
+    if kind is int:
         return int(value)
     return value
 
@@ -99,9 +66,9 @@ def _field_value(name: str, value: Any) -> Any:
 def _cell_params(fixed: dict[str, Any], coords: dict[str, Any]) -> Params:
     kwargs = dict(fixed)
     for dim, value in coords.items():
-        name = _DIM_FIELD.get(dim, dim)
         if isinstance(value, np.generic):
             value = value.item()
+        name = field_of(dim)
         kwargs[name] = (value == "driven") if dim == "setup" else _field_value(name, value)
     return Params(**kwargs)
 
@@ -151,15 +118,30 @@ def dataset_records(ds: xr.Dataset) -> dict[str, Record]:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_records(files: tuple[tuple[str, int, int], ...]) -> dict[str, Record]:
-    """Records of the given files (path, mtime, size): memoised, as every sweep looks here."""
+def _load_records(files: tuple[tuple[str, int, int, int], ...]) -> MappingProxyType:
+    """Records of the given files (path, inode, mtime, size), memoised: every sweep looks
+    here. A file that cannot be read, or is of another model version, is skipped with a
+    :class:`CommittedDataWarning` naming it (one bad file must not stop every sweep)."""
     out: dict[str, Record] = {}
-    for path, _, _ in files:
-        ds = xr.load_dataset(path, engine="scipy")
-        if str(ds.attrs.get("model_version")) != MODEL_VERSION:
-            continue
-        out.update(dataset_records(ds))
-    return out
+    for path, *_ in files:
+        try:
+            ds = xr.load_dataset(path, engine="scipy")
+            version = str(ds.attrs.get("model_version"))
+            if version != MODEL_VERSION:
+                warnings.warn(
+                    f"committed data {path}: model version {version}, not {MODEL_VERSION}; "
+                    "ignored (recompute and re-export it)",
+                    CommittedDataWarning,
+                    stacklevel=2,
+                )
+                continue
+            out.update(dataset_records(ds))
+        except Exception as exc:  # a truncated file, an LFS pointer, a foreign netCDF
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            warnings.warn(
+                f"committed data {path} skipped: {reason}", CommittedDataWarning, stacklevel=2
+            )
+    return MappingProxyType(out)
 
 
 class CommittedStore:
@@ -172,54 +154,19 @@ class CommittedStore:
         return f"CommittedStore({str(self.root)!r})"
 
     @property
-    def records(self) -> dict[str, Record]:
+    def records(self) -> Mapping[str, Record]:
+        """Key -> Record of every readable, current committed point (re-read when a file's
+        inode, mtime or size changes). Read it once per sweep: it stats every file."""
         if not self.root.is_dir():
-            return {}
-        files = tuple(
-            (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-            for path in sorted(self.root.glob("*.nc"))
-        )
-        return _load_records(files)
+            return MappingProxyType({})
+        files = []
+        for path in sorted(self.root.glob("*.nc")):
+            st = path.stat()
+            files.append((str(path), st.st_ino, st.st_mtime_ns, st.st_size))
+        return _load_records(tuple(files))
 
     def get(self, key: str) -> Record | None:
         return self.records.get(key)
 
     def __len__(self) -> int:
         return len(self.records)
-
-
-def export(
-    names: Iterable[str],
-    *,
-    profile: str = "paper",
-    cache: Any = None,
-    root: str | os.PathLike[str] | None = None,
-    dissipation: str = "collective",
-) -> list[tuple[Path, int, int]]:
-    """Write ``<root>/<grid>.nc`` for each named grid from the points already computed (local
-    cache or already-committed data; nothing is computed), with :func:`provenance` attributes.
-
-    Returns (path, points present, points of the grid) per file. ``dissipation`` picks the
-    representation; a non-default one is written as ``<grid>_<dissipation>.nc``.
-    """
-    from qbpaper.grids import get as get_grid
-    from qbpaper.sweep import run_sweep, save_dataset
-
-    folder = Path(root).expanduser() if root is not None else default_data_dir()
-    written = []
-    for name in names:
-        grid = get_grid(name, profile=profile, dissipation=[dissipation])
-        result = run_sweep(grid, cache=cache, committed=folder, compute=False, progress=False)
-        ds = result.dataset
-        present = int(np.isfinite(ds["E_max"]).sum()) if "E_max" in ds else 0
-        ds.attrs.update(provenance())
-        ds.attrs["representation"] = dissipation
-        ds.attrs["n_present"] = present
-        ds.attrs["n_missing"] = grid.size - present
-        ds.attrs["note"] = (
-            "NaN marks points not computed yet (n_missing) or not on the grid; the solver "
-            "tolerances are the attributes param_rtol and param_atol"
-        )
-        stem = grid.name if dissipation == "collective" else f"{grid.name}_{dissipation}"
-        written.append((save_dataset(ds, folder / f"{stem}.nc"), present, grid.size))
-    return written

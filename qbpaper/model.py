@@ -23,7 +23,8 @@ Frame
 The equations are integrated in the frame rotating with ``omega_c (a^dag a + Jz)``. This frame
 change is exact (not an approximation): the TC coupling becomes static, the Dicke
 counter-rotating terms pick up ``exp(+-2 i omega_c t)``, the drive becomes
-``eta(t) (a e^{-i omega_c t} + a^dag e^{i omega_c t})``, a static ``(omega_q - omega_c) Jz``
+``eta(t) (a e^{-i omega_c t} + a^dag e^{i omega_c t})`` (or ``eta(t) (a + a^dag)`` with
+``drive_frame="rotating"``, a drive defined in this frame), a static ``(omega_q - omega_c) Jz``
 remains, and the dissipators, ``<Jz>``, ``<a^dag a>`` and both reduced entropies are unchanged.
 
 Generator per block

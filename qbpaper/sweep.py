@@ -58,6 +58,7 @@ from qbpaper.params import MODEL_VERSION, Params
 SERIES_KEYS = ("energy", "s_qubits", "s_cavity", "photons", "top_fock")
 LOG_ENV = "QBPAPER_SWEEP_LOG"
 COMPUTE_ENV = "QBPAPER_COMPUTE"  # "0": sweeps compute nothing (cached and committed data only)
+_FALSE_WORDS = ("0", "false", "no", "off")
 BLAS_ENV = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -392,6 +393,11 @@ def _resolve_cache(cache: Any) -> Cache | None:
     return Cache(None if cache is True else cache)
 
 
+def sweeps_compute() -> bool:
+    """False when the environment switches computing off (``QBPAPER_COMPUTE=0``/false/no/off)."""
+    return os.environ.get(COMPUTE_ENV, "1").strip().lower() not in _FALSE_WORDS
+
+
 def _resolve_committed(committed: Any) -> CommittedStore | None:
     if committed is False:
         return None
@@ -434,7 +440,7 @@ def run_sweep(
         ``qbpaper book --no-compute`` does for the chapters it executes).
     """
     if compute is None:
-        compute = os.environ.get(COMPUTE_ENV, "1").strip() not in ("0", "false", "no")
+        compute = sweeps_compute()
     start = time.perf_counter()
     if isinstance(grid, str):
         grid = get_grid(grid, profile=profile)
@@ -460,13 +466,18 @@ def run_sweep(
     n_committed = 0
     shelf = _resolve_committed(committed)
     if shelf is not None and len(records) < len(by_key):
+        shelved = shelf.records  # read once: the property stats every file
         for key, pt in by_key.items():
-            rec = None if key in records else shelf.get(key)
-            # Committed data holds scalars only: a point whose series are kept is recomputed.
-            if rec is not None and not (grid.keeps_series(pt) and not rec.series):
+            rec = None if key in records else shelved.get(key)
+            # Committed data holds scalars only: a point whose series are kept is recomputed
+            # (when computing; otherwise its scalars are used and its series stay NaN).
+            if rec is not None and (not compute or not grid.keeps_series(pt) or rec.series):
                 records[key] = rec
                 n_committed += 1
     missing = sorted((k for k in keys if k not in records), key=lambda k: -_cost(by_key[k].params))
+    not_computed = 0 if compute else len(missing)
+    if not compute:
+        missing = []
     if workers is None:
         workers = _usable_cpus()
     serial = not use_dask and (workers == 0 or len(missing) == 1)
@@ -475,9 +486,6 @@ def run_sweep(
     if store is not None and missing:
         store.remove_stale_parts()
     local_root = str(store.root) if (store is not None and not use_dask) else None
-    not_computed = 0 if compute else len(missing)
-    if not compute:
-        missing = []
     tasks = [Task(k, by_key[k].params, fn, solver, local_root) for k in missing]
 
     show = progress is not False
@@ -624,7 +632,7 @@ def build_dataset(
         for k, v in rec.observables.items():
             values[k][pt.index] = v
         warn[pt.index] = "\n".join(rec.warnings)
-        if grid.keeps_series(pt):
+        if grid.keeps_series(pt) and rec.series:  # committed records hold no series
             kept.append((pt, rec))
     variables: dict[str, Any] = {k: (dims, v) for k, v in values.items()}
     variables["warnings"] = (dims, warn.astype(str))
@@ -672,10 +680,8 @@ def save_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".nc.tmp")
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a dataset is an ordinary file
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a dataset is an ordinary, readable file
         ds.to_netcdf(tmp, engine=NETCDF_ENGINE)
         os.replace(tmp, path)
     except BaseException:
