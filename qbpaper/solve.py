@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,34 +117,47 @@ def _measure(gen: Generator, blocks: list[np.ndarray]) -> _Measurement:
     )
 
 
-def _expect(op, rho: np.ndarray) -> complex:
-    """Tr(op rho) for a sparse operator and a dense block."""
-    return complex(op.multiply(rho.T).sum())
-
-
-def _total_energy(gen: Generator, blocks: list[np.ndarray], t: float, jz: float, n: float) -> float:
-    """Lab-frame <H(t)> of Eq. (1), with the drive at time t, from the rotating-frame state.
+class TotalEnergy:
+    """Lab-frame <H(t)> of Eq. (1), with the drive at time t, from the rotating-frame blocks.
 
     Back in the lab frame <a> and <a J-> pick up e^{-i wc t} and e^{-2 i wc t}; <a^dag a>, <Jz>
-    and <a^dag J- + a J+> are frame-invariant.
+    and <a^dag J- + a J+> are frame-invariant. The needed operators' nonzeros are gathered once
+    (a sparse ``multiply(rho.T).sum()`` per call cost more than a small system's integration).
     """
-    p = gen.params
-    wc = p.omega_c
-    back = complex(math.cos(wc * t), -math.sin(wc * t))  # e^{-i wc t}
-    a_mean = coupling = a_jm = 0.0j
-    for bg, rho in zip(gen.blocks, blocks, strict=True):
-        a_mean += _expect(bg.h_driven[0], rho)
-        coupling += _expect(bg.coupling, rho)
+
+    def __init__(self, gen: Generator) -> None:
+        self.params = gen.params
+        self.blocks = []
+        for bg in gen.blocks:
+            ops = {"a": bg.h_driven[0], "coupling": bg.coupling}
+            if self.params.model == "dicke":
+                ops["a_jm"] = bg.h_driven[2]
+            pairs = {}
+            for name, op in ops.items():
+                coo = op.tocoo()  # Tr(op rho) = sum op[r, c] rho[c, r]
+                pairs[name] = (coo.col, coo.row, np.asarray(coo.data, dtype=complex))
+            self.blocks.append((bg.block.magnetic_numbers(), bg.block.fock_numbers(), pairs))
+
+    def __call__(self, t: float, blocks: Sequence[np.ndarray]) -> float:
+        p = self.params
+        wc = p.omega_c
+        back = complex(math.cos(wc * t), -math.sin(wc * t))  # e^{-i wc t}
+        jz = photons = 0.0
+        sums = {"a": 0.0j, "coupling": 0.0j, "a_jm": 0.0j}
+        for (m, n, pairs), rho in zip(self.blocks, blocks, strict=True):
+            diag = np.real(np.diagonal(rho))
+            jz += float(diag @ m)
+            photons += float(diag @ n)
+            for name, (rows, cols, data) in pairs.items():
+                sums[name] += complex(np.dot(data, rho[rows, cols]))
+        energy = wc * photons + jz + p.g * sums["coupling"].real
         if p.model == "dicke":
-            a_jm += _expect(bg.h_driven[2], rho)
-    energy = wc * n + jz + p.g * coupling.real
-    if p.model == "dicke":
-        energy += 2.0 * p.g * (a_jm * back * back).real
-    # Drive term: eta (a + a^dag) in the lab frame; with drive_frame="rotating" the lab drive is
-    # eta (a e^{i wc t} + h.c.), whose mean is 2 eta Re <a>_rotating.
-    drive_phase = 1.0 if p.drive_frame == "rotating" else back
-    energy += 2.0 * drive_envelope(t, p) * (a_mean * drive_phase).real
-    return float(energy)
+            energy += 2.0 * p.g * (sums["a_jm"] * back * back).real
+        # Drive term: eta (a + a^dag) in the lab frame; with drive_frame="rotating" the lab drive
+        # is eta (a e^{i wc t} + h.c.), whose mean is 2 eta Re <a>_rotating.
+        drive_phase = 1.0 if p.drive_frame == "rotating" else back
+        energy += 2.0 * drive_envelope(t, p) * (sums["a"] * drive_phase).real
+        return float(energy)
 
 
 Observer = Callable[[float, list[np.ndarray], list[int]], None]
@@ -175,6 +188,7 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
     min_eigenvalue = math.inf
 
     y0 = gen.initial_state()
+    total_energy = TotalEnergy(gen) if p.energy == "total" else None
     degeneracies = [bg.block.degeneracy for bg in gen.blocks]
     reference = {}
 
@@ -184,8 +198,8 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
         if observer is not None:
             observer(t, blocks, degeneracies)
         m = _measure(gen, blocks)
-        if p.energy == "total":
-            value = _total_energy(gen, blocks, t, m.jz, m.photons)
+        if total_energy is not None:
+            value = total_energy(t, blocks)
         else:
             value = m.jz  # omega_q = 1
         if index == 0:
