@@ -47,6 +47,8 @@ def test_frozen_and_replace_revalidates():
         ({"detuning": 1.5}, "detuning"),
         ({"driven": False, "n0": 11}, "n0"),
         ({"rtol": 0.0}, "rtol"),
+        ({"drive_frame": "interaction"}, "drive_frame"),
+        ({"drive_frame": "rotating", "drive_carrier": True}, "drive_carrier"),
     ],
 )
 def test_bad_values_raise_value_error_naming_the_parameter(changes, name):
