@@ -354,7 +354,11 @@ def deviations(
     """
     _check("metric", metric, METRICS)
     ref = paper_table() if table is None else table
-    ours = ours.reindex(index=ref.index, columns=ref.columns).astype(float)
+    return _compare(ours.reindex(index=ref.index, columns=ref.columns).astype(float), ref, metric)
+
+
+def _compare(ours: pd.DataFrame, ref: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """ln(ours / ref) (-inf where ours <= 0) or ours / ref - 1, entry by entry (same labels)."""
     if metric == "relative":
         return ours / ref - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -558,11 +562,7 @@ class ScanResult:
         ref = paper_table().reindex(self.values.index.get_level_values("nmax"))
         ours = self.values[list(COLUMNS)].astype(float)
         ref.index = ours.index
-        if metric == "relative":
-            return ours / ref - 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = np.log(ours.clip(lower=0.0) / ref)
-        return dev.where(ours.isna() | (ours > 0), -np.inf)
+        return _compare(ours, ref, metric)
 
     def scores(
         self,
