@@ -31,12 +31,11 @@ import numpy as np
 import xarray as xr
 
 from qbpaper.cache import Record, cache_key
-from qbpaper.grids import field_of
+from qbpaper.grids import field_of, field_type
 from qbpaper.params import MODEL_VERSION, Params
 
 DATA_ENV = "QBPAPER_DATA"
 _NOT_OBSERVABLES = ("warnings", "error")
-_DEFAULTS = Params()
 
 
 class CommittedDataWarning(UserWarning):
@@ -55,7 +54,7 @@ def _field_value(name: str, value: Any) -> Any:
     """A Params field value back from netCDF (bools are stored as 0/1, ints may be int32)."""
     if isinstance(value, np.generic):
         value = value.item()
-    kind = type(getattr(_DEFAULTS, name))
+    kind = field_type(name)
     if kind is bool:
         return bool(value)
     if kind is int:

@@ -64,10 +64,15 @@ def field_of(name: str) -> str:
 _DEFAULTS = Params()
 
 
+def field_type(field: str) -> type:
+    """The Python type of a Params field (that of its default: bool, int, float or str)."""
+    return type(getattr(_DEFAULTS, field))
+
+
 def _kind(name: str) -> type:
     if name == "setup":
         return str
-    return type(getattr(_DEFAULTS, field_of(name)))
+    return field_type(field_of(name))
 
 
 def _coerce(name: str, value: Any) -> Any:
