@@ -250,11 +250,17 @@ class Generator:
         """The element-wise decay G of every block, flattened like the state vector."""
         return np.concatenate([bg.decay.ravel() for bg in self.blocks])
 
-    def rhs(self, t: float, y: np.ndarray, include_decay: bool = True) -> np.ndarray:
-        """dy/dt for the flat state vector y (complex); without G * y if not include_decay."""
+    def rhs(
+        self, t: float, y: np.ndarray, include_decay: bool = True, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """dy/dt for the flat state vector y (complex); without G * y if not include_decay.
+
+        Written into ``out`` (a contiguous flat array like y, not aliasing it) when given.
+        """
         coeffs = self.coefficients(t)
         states = self.split(y)
-        out = np.empty_like(y)
+        if out is None:
+            out = np.empty_like(y)
         derivs = self.split(out)
         for i, bg in enumerate(self.blocks):
             rho = states[i]

@@ -57,9 +57,10 @@ class Params:
         <H(t)> - <H(0)> of Eq. (8).
     rtol, atol: integrator tolerances.
     method: ``"lawson"`` (integrating-factor Dormand-Prince 5(4): element-wise decays exact,
-        fast when dephasing makes the problem stiff), ``"dop853"`` (SciPy's explicit 8th order,
-        fastest when mild) or ``"auto"`` (default: lawson when the largest element-wise decay
-        rate exceeds ``qbpaper.solve.STIFF_DECAY`` = 10 omega_q, dop853 otherwise).
+        fast when dephasing makes the problem stiff), ``"dop853"`` (SciPy's explicit 8th-order
+        method, re-implemented in qbpaper.rk853; fastest when mild) or ``"auto"`` (default:
+        lawson when the largest element-wise decay rate exceeds
+        ``qbpaper.solve.STIFF_DECAY`` = 10 omega_q, dop853 otherwise).
     """
 
     model: str = "tc"

@@ -1,9 +1,10 @@
 """Time evolution of one parameter point; returns a :class:`Trajectory`.
 
-The state is integrated with SciPy's DOP853 (8th-order Runge-Kutta with error control) driven
-step by step, so only the current state is kept in memory; the output grid
-``t = 0, dt, ..., t_final`` is filled from the step's dense output and the observables are
-computed there on the fly (never all states).
+Mild problems are integrated with DOP853 (8th-order Runge-Kutta with error control; SciPy's
+method, re-implemented with fused stage arithmetic in :mod:`qbpaper.rk853`), stiff ones with
+the integrating-factor scheme of :mod:`qbpaper.integrate`. Only the current state is kept in
+memory; the output grid ``t = 0, dt, ..., t_final`` is filled from each step's dense output and
+the observables are computed there on the fly (never all states).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import DOP853
 from threadpoolctl import threadpool_limits
 
 from qbpaper.integrate import integrate_lawson
 from qbpaper.model import Generator, build_generator, drive_envelope
 from qbpaper.observables import Observables, compute_observables
 from qbpaper.params import Params
+from qbpaper.rk853 import integrate_dop853
 
 #: Population of the top Fock level above which the cutoff is flagged as too small.
 TOP_FOCK_LIMIT = 1e-4
@@ -234,7 +235,14 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
             atol=p.atol,
         )
     else:
-        evaluations = _integrate_dop853(gen, y0, t_out, record_with_progress, p)
+        evaluations = integrate_dop853(
+            lambda t, y, out: gen.rhs(t, y, out=out),
+            y0,
+            t_out,
+            record_with_progress,
+            rtol=p.rtol,
+            atol=p.atol,
+        )
     if bar is not None:
         bar.close()
 
@@ -279,32 +287,6 @@ def flag_numerics(
     traj.warnings.extend(found)
     for text in found:
         warnings.warn(text, QbpaperWarning, stacklevel=stacklevel)
-
-
-def _integrate_dop853(gen: Generator, y0: np.ndarray, t_out: np.ndarray, record, p: Params) -> int:
-    """SciPy's DOP853 stepped by hand; output points from each step's dense output."""
-    evaluations = 0
-
-    def fun(t: float, y: np.ndarray) -> np.ndarray:
-        nonlocal evaluations
-        evaluations += 1
-        return gen.rhs(t, y)
-
-    record(0, float(t_out[0]), y0)
-    solver = DOP853(fun, float(t_out[0]), y0, float(t_out[-1]), rtol=p.rtol, atol=p.atol)
-    next_index = 1
-    while next_index < len(t_out):
-        message = solver.step()
-        if solver.status == "failed":
-            raise RuntimeError(f"integration failed at t = {solver.t:.6g}: {message}")
-        finished = solver.status == "finished"
-        if solver.t >= t_out[next_index] or finished:
-            dense = solver.dense_output()
-            while next_index < len(t_out) and (t_out[next_index] <= solver.t or finished):
-                t_k = float(t_out[next_index])
-                record(next_index, t_k, solver.y if t_k == solver.t else dense(t_k))
-                next_index += 1
-    return evaluations
 
 
 def _progress_bar(total: int, enabled: bool):
