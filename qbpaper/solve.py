@@ -226,7 +226,7 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
         method = "lawson" if float(np.max(np.abs(decay))) > STIFF_DECAY else "dop853"
     if method == "lawson":
         evaluations = integrate_lawson(
-            lambda t, y: gen.rhs(t, y, include_decay=False),
+            lambda t, y, out: gen.rhs(t, y, include_decay=False, out=out),
             decay,
             y0,
             t_out,
