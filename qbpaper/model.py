@@ -73,17 +73,36 @@ def drive_envelope(t: float, p: Params) -> float:
 
 @dataclass
 class SpinBlock:
-    """Operators of one total-spin block on cavity x spin-j (index n*(2j+1) + m + j)."""
+    """Operators of one total-spin block on cavity x spin-j (index n*(n_spin) + m + j).
+
+    ``cap`` (None: keep everything) keeps only the Fock numbers ``n <= cap`` and the magnetic
+    numbers ``m + j <= cap``: the rectangle that holds every state with at most ``cap``
+    excitations above the block's lowest state (see :func:`excitation_bound`).
+    """
 
     j: float
     degeneracy: int
     nmax: int
-    m: np.ndarray = field(init=False)  # magnetic numbers, ascending
+    cap: int | None = None
+    m: np.ndarray = field(init=False)  # magnetic numbers, ascending from -j
+    n_fock: int = field(init=False)  # Fock levels kept: 0 .. n_fock - 1
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.m = np.arange(-self.j, self.j + 0.5, 1.0)
-        self.dim = (self.nmax + 1) * self.m.size
+        top = self.j if self.cap is None else min(self.j, self.cap - self.j)
+        self.m = np.arange(-self.j, top + 0.5, 1.0)
+        self.n_fock = self.nmax + 1 if self.cap is None else min(self.nmax, self.cap) + 1
+        self.dim = self.n_fock * self.m.size
+
+    @property
+    def holds_top_fock(self) -> bool:
+        """Whether Fock level nmax is among the kept levels."""
+        return self.n_fock == self.nmax + 1
+
+    @property
+    def full_spin(self) -> int:
+        """2j + 1, the spin dimension without the cap."""
+        return int(round(2 * self.j)) + 1
 
     @property
     def n_spin(self) -> int:
@@ -92,7 +111,7 @@ class SpinBlock:
     @property
     def shape4(self) -> tuple[int, int, int, int]:
         """Shape of a block viewed as rho[n, m, n', m']."""
-        return (self.nmax + 1, self.n_spin, self.nmax + 1, self.n_spin)
+        return (self.n_fock, self.n_spin, self.n_fock, self.n_spin)
 
     # Hand-written rather than qutip.jmat/destroy: we need m ascending and block-local indices,
     # and the matrices are two lines each in scipy.sparse.
@@ -102,23 +121,23 @@ class SpinBlock:
         return sp.diags(coeff, 1, shape=(self.n_spin, self.n_spin), format="csr")
 
     def cavity_lower(self) -> sp.csr_matrix:
-        """a on Fock 0..nmax: <n-1|a|n> = sqrt(n)."""
-        size = self.nmax + 1
+        """a on the kept Fock levels: <n-1|a|n> = sqrt(n)."""
+        size = self.n_fock
         return sp.diags(np.sqrt(np.arange(1, size)), 1, shape=(size, size), format="csr")
 
     def on_block(self, cavity_op: sp.spmatrix | None, spin_op: sp.spmatrix | None) -> sp.csr_matrix:
         """cavity_op (x) spin_op on this block; None means identity."""
-        c = sp.identity(self.nmax + 1, format="csr") if cavity_op is None else cavity_op
+        c = sp.identity(self.n_fock, format="csr") if cavity_op is None else cavity_op
         s = sp.identity(self.n_spin, format="csr") if spin_op is None else spin_op
         return sp.kron(c, s, format="csr")
 
     def fock_numbers(self) -> np.ndarray:
         """Fock number n of each row of the block."""
-        return np.repeat(np.arange(self.nmax + 1, dtype=float), self.n_spin)
+        return np.repeat(np.arange(self.n_fock, dtype=float), self.n_spin)
 
     def magnetic_numbers(self) -> np.ndarray:
         """Magnetic number m of each row of the block."""
-        return np.tile(self.m, self.nmax + 1)
+        return np.tile(self.m, self.n_fock)
 
 
 @dataclass(frozen=True)
@@ -199,7 +218,10 @@ class BlockGenerator:
         union.sort_indices()
         rows = np.repeat(np.arange(union.shape[0]), np.diff(union.indptr))
         cols = union.indices
-        pieces = [np.asarray(m[rows, cols]).ravel() for m in [self.h_static, *self.h_driven]]
+        # Values of each piece on the union pattern, by entry (an empty pattern -- a one-state
+        # block of an excitation-capped layout -- gives an empty row rather than an index error).
+        pieces = [np.asarray(m.tocsr()[rows, cols]).reshape(-1) if rows.size else np.zeros(0)
+                  for m in [self.h_static, *self.h_driven]]  # fmt: skip
         self.h_pieces = np.array(pieces, dtype=complex)
         self.no_decay = np.zeros_like(self.decay)
         self.h_work = sp.csr_matrix(
@@ -220,6 +242,28 @@ class Generator:
     params: Params
     blocks: list[BlockGenerator]
     coefficients: Callable[[float], np.ndarray]  # t -> c_k(t) for the h_driven terms
+    # Every block of the representation without the excitation cap (see build_generator).
+    layout: list[SpinBlock] = field(default_factory=list)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the blocks are capped to an exact excitation bound (fewer or smaller)."""
+        return [b.block.dim for b in self.blocks] != [b.dim for b in self.layout]
+
+    def expand(self, blocks: list[np.ndarray]) -> list[np.ndarray]:
+        """The blocks of a (possibly capped) state on the full layout, zeros elsewhere."""
+        if not self.truncated:
+            return blocks
+        full = []
+        for index, whole in enumerate(self.layout):
+            big = np.zeros((whole.dim, whole.dim), dtype=complex)
+            if index < len(blocks):
+                blk = self.blocks[index].block
+                big.reshape(whole.shape4)[
+                    : blk.n_fock, : blk.n_spin, : blk.n_fock, : blk.n_spin
+                ] = blocks[index].reshape(blk.shape4)
+            full.append(big)
+        return full
 
     # Cached: split() runs on every RHS evaluation, and the block layout never changes.
     @functools.cached_property
@@ -363,7 +407,7 @@ def _local_transfer(p: Params, target: SpinBlock, source: SpinBlock, kind: str) 
     rows, cols, vals = [], [], []
     for col, (mm, uu) in enumerate(zip(big_m, u, strict=True)):
         m_target = mm + shift
-        if uu == 0 or abs(m_target) > target.j + 1e-9:
+        if uu == 0 or not target.m[0] - 1e-9 <= m_target <= target.m[-1] + 1e-9:
             continue
         rows.append(int(round(m_target + target.j)))
         cols.append(col)
@@ -390,10 +434,47 @@ def _local_diagonal_decay(p: Params, block: SpinBlock) -> np.ndarray:
     return -(losses + dephase)
 
 
-def build_generator(p: Params) -> Generator:
-    """The generator for one parameter point, in the rotating frame (see module docstring)."""
+def excitation_bound(p: Params) -> int | None:
+    """The most excitations ``n + m + N/2`` the dynamics can ever hold, when the model bounds
+    it exactly; None when it does not.
+
+    Undriven Tavis-Cummings: the RWA coupling and the detuning conserve ``n + m + N/2``, the
+    dephasing channels leave it unchanged, and cavity loss and qubit emission (collective or
+    local) only lower it, so a run that starts with the ``n0`` photons of the undriven setup
+    never holds more. The drive and the Dicke counter-rotating terms change it (no bound).
+    """
+    if p.model == "tc" and not p.driven:
+        return p.n0
+    return None
+
+
+def _block_layout(p: Params, bound: int | None) -> list[SpinBlock]:
+    """The blocks of the representation, each capped to ``bound`` excitations if given.
+
+    Block j's lowest state holds ``N/2 - j`` excitations, so it keeps the rectangle
+    ``n, m + j <= bound - (N/2 - j)`` (every state with at most ``bound`` excitations), and
+    blocks whose lowest state already exceeds the bound are left out: no state with at most
+    ``bound`` excitations lives there, and no channel raises the excitation number.
+    """
     spins = [p.n / 2] if p.dissipation == "collective" else spin_values(p.n)
-    blocks = [SpinBlock(j=j, degeneracy=degeneracy(p.n, j), nmax=p.nmax) for j in spins]
+    layout = []
+    for j in spins:
+        cap = None if bound is None else bound - int(round(p.n / 2 - j))
+        if cap is not None and cap < 0:
+            break  # spins descend, so every later block holds more excitations still
+        layout.append(SpinBlock(j=j, degeneracy=degeneracy(p.n, j), nmax=p.nmax, cap=cap))
+    return layout
+
+
+def build_generator(p: Params, *, truncate: bool = True) -> Generator:
+    """The generator for one parameter point, in the rotating frame (see module docstring).
+
+    With ``truncate`` (default) and an exact excitation bound (:func:`excitation_bound`), only
+    the states within the bound are kept; the dynamics never leaves them, so this is exact, not
+    an approximation (tests compare it with ``truncate=False`` and the brute-force reference).
+    """
+    bound = excitation_bound(p) if truncate else None
+    blocks = _block_layout(p, bound)
     coefficients = _rotating_coefficients(p)
     generators = []
     for index, blk in enumerate(blocks):
@@ -410,18 +491,17 @@ def build_generator(p: Params) -> Generator:
         # Cavity loss: anticommutator part on the diagonal, jump a P a^T.
         decay = -0.5 * p.kappa * (n_row[:, None] + n_row[None, :])
         jumps: list[Jump] = []
-        cavity_identity = Shift(0, 0, np.ones(p.nmax + 1))
         spin_identity = Shift(0, 0, np.ones(blk.n_spin))
-        if p.kappa > 0:
+        if p.kappa > 0 and blk.n_fock > 1:
             lower = Shift.from_matrix(math.sqrt(p.kappa) * blk.cavity_lower())
             jumps.append(Jump(index, lower, spin_identity))
         if p.dissipation == "collective":
             jpjm = (blk.j + m_row) * (blk.j - m_row + 1.0)  # <m|J+ J-|m>
             decay = decay - 0.5 * p.gamma_relax * (jpjm[:, None] + jpjm[None, :])
             decay = decay - 2.0 * p.gamma_deph * (m_row[:, None] - m_row[None, :]) ** 2
-            if p.gamma_relax > 0 and blk.j > 0:
+            if p.gamma_relax > 0 and blk.n_spin > 1:
                 spin_lower = Shift.from_matrix(math.sqrt(p.gamma_relax) * blk.spin_lower())
-                jumps.append(Jump(index, cavity_identity, spin_lower))
+                jumps.append(Jump(index, _cavity_identity(blk, blk), spin_lower))
         else:
             decay = decay + _local_diagonal_decay(p, blk)
             neighbours = {"emission_same": index, "dephasing_down": index - 1,
@@ -431,8 +511,8 @@ def build_generator(p: Params) -> Generator:
                 if 0 <= src < len(blocks):
                     spin = _local_transfer(p, blk, blocks[src], kind)
                     if spin is not None:
-                        jumps.append(Jump(src, cavity_identity, spin))
-        jumps = [j.flatten(p.nmax + 1, blk.n_spin) if j.source == index else j for j in jumps]
+                        jumps.append(Jump(src, _cavity_identity(blk, blocks[src]), spin))
+        jumps = [j.flatten(blk.n_fock, blk.n_spin) if j.source == index else j for j in jumps]
         generators.append(
             BlockGenerator(
                 block=blk,
@@ -443,4 +523,10 @@ def build_generator(p: Params) -> Generator:
                 jumps=jumps,
             )
         )
-    return Generator(params=p, blocks=generators, coefficients=coefficients)
+    layout = _block_layout(p, None)
+    return Generator(params=p, blocks=generators, coefficients=coefficients, layout=layout)
+
+
+def _cavity_identity(target: SpinBlock, source: SpinBlock) -> Shift:
+    """The identity on the Fock levels both blocks keep (a local channel leaves n alone)."""
+    return Shift(0, 0, np.ones(min(target.n_fock, source.n_fock)))

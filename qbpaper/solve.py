@@ -98,9 +98,10 @@ def _measure(gen: Generator, blocks: list[np.ndarray]) -> _Measurement:
         trace += weight
         jz += float(diag @ blk.magnetic_numbers())
         photons += float(diag @ blk.fock_numbers())
-        top += float(diag[-blk.n_spin :].sum())
-        four = rho.reshape(p.nmax + 1, blk.n_spin, p.nmax + 1, blk.n_spin)
-        rho_cavity += np.einsum("imjm->ij", four)
+        if blk.holds_top_fock:  # a block capped below nmax leaves Fock level nmax empty
+            top += float(diag[-blk.n_spin :].sum())
+        four = rho.reshape(blk.shape4)
+        rho_cavity[: blk.n_fock, : blk.n_fock] += np.einsum("imjm->ij", four)
         rho_spin = np.einsum("nanb->ab", four)
         ev = np.linalg.eigvalsh(0.5 * (rho_spin + rho_spin.conj().T))
         min_eig = min(min_eig, float(ev.min()))
@@ -164,12 +165,24 @@ class TotalEnergy:
 Observer = Callable[[float, list[np.ndarray], list[int]], None]
 
 
-def simulate(p: Params, *, progress: bool = False, observer: Observer | None = None) -> Trajectory:
+def simulate(
+    p: Params,
+    *,
+    progress: bool = False,
+    observer: Observer | None = None,
+    truncate: bool = True,
+) -> Trajectory:
     """Integrate the master equation for one parameter point and return its trajectory.
 
     ``observer(t, blocks, degeneracies)``, if given, is called at every output time with the
-    rotating-frame state as its weighted j-blocks (see :mod:`qbpaper.model`); the true state is
-    ``blocks[k] / degeneracies[k]`` repeated ``degeneracies[k]`` times. It must not modify them.
+    rotating-frame state as its weighted j-blocks (see :mod:`qbpaper.model`), every block of the
+    representation at its full size even where the solver kept fewer states (exact excitation
+    bound); the true state is ``blocks[k] / degeneracies[k]`` repeated ``degeneracies[k]``
+    times. It must not modify them.
+
+    ``truncate=False`` keeps every state even where the model bounds the excitation number
+    exactly (undriven TC, :func:`qbpaper.model.excitation_bound`): same results, slower; for
+    checking the bound.
 
     Records (and emits as :class:`QbpaperWarning`) a warning when the top Fock level's
     population exceeds 1e-4 (cutoff too small) or Tr rho drifts by more than 1e-8.
@@ -177,12 +190,14 @@ def simulate(p: Params, *, progress: bool = False, observer: Observer | None = N
     them is slower (measured 200x slower on a loaded 2-core machine).
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _simulate(p, progress=progress, observer=observer)
+        return _simulate(p, progress=progress, observer=observer, truncate=truncate)
 
 
-def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajectory:
+def _simulate(
+    p: Params, *, progress: bool, observer: Observer | None, truncate: bool
+) -> Trajectory:
     start = time.perf_counter()
-    gen = build_generator(p)
+    gen = build_generator(p, truncate=truncate)
     n_out = p.n_steps + 1
     t_out = np.linspace(0.0, p.n_steps * p.dt, n_out)
     columns = {k: np.empty(n_out) for k in ("energy", "s_q", "s_c", "n", "top", "trace")}
@@ -190,14 +205,14 @@ def _simulate(p: Params, *, progress: bool, observer: Observer | None) -> Trajec
 
     y0 = gen.initial_state()
     total_energy = TotalEnergy(gen) if p.energy == "total" else None
-    degeneracies = [bg.block.degeneracy for bg in gen.blocks]
+    degeneracies = [blk.degeneracy for blk in gen.layout]
     reference = {}
 
     def record(index: int, t: float, y: np.ndarray) -> None:
         nonlocal min_eigenvalue
         blocks = gen.split(y)
         if observer is not None:
-            observer(t, blocks, degeneracies)
+            observer(t, gen.expand(blocks), degeneracies)
         m = _measure(gen, blocks)
         if total_energy is not None:
             value = total_energy(t, blocks)
