@@ -324,7 +324,7 @@ def simulate_windows(p: Params) -> WindowedTrajectory:
     for every window of :data:`WINDOWS` up to ``p.t_final``.
     """
     p = p.replace(energy="qubit")
-    probe = TotalEnergy(build_generator(p))
+    probe = TotalEnergy(build_generator(p, truncate=False))  # observers see full-size blocks
     total: list[float] = []
 
     def observer(t: float, blocks: list[np.ndarray], degeneracies: list[int]) -> None:

@@ -85,40 +85,6 @@ class _Measurement:
     min_eigenvalue: float
 
 
-def _measure(gen: Generator, blocks: list[np.ndarray]) -> _Measurement:
-    p = gen.params
-    jz = photons = top = trace = 0.0
-    rho_cavity = np.zeros((p.nmax + 1, p.nmax + 1), dtype=complex)
-    s_qubits = 0.0
-    min_eig = math.inf
-    for bg, rho in zip(gen.blocks, blocks, strict=True):
-        blk = bg.block
-        diag = np.real(np.diagonal(rho))
-        weight = float(diag.sum())
-        trace += weight
-        jz += float(diag @ blk.magnetic_numbers())
-        photons += float(diag @ blk.fock_numbers())
-        if blk.holds_top_fock:  # a block capped below nmax leaves Fock level nmax empty
-            top += float(diag[-blk.n_spin :].sum())
-        four = rho.reshape(blk.shape4)
-        rho_cavity[: blk.n_fock, : blk.n_fock] += np.einsum("imjm->ij", four)
-        rho_spin = np.einsum("nanb->ab", four)
-        ev = np.linalg.eigvalsh(0.5 * (rho_spin + rho_spin.conj().T))
-        min_eig = min(min_eig, float(ev.min()))
-        # True 2^N entropy: each block is spread over d_j copies.
-        s_qubits += von_neumann_entropy(ev) + max(weight, 0.0) * math.log(blk.degeneracy)
-    ev_c = np.linalg.eigvalsh(0.5 * (rho_cavity + rho_cavity.conj().T))
-    return _Measurement(
-        jz=jz,
-        photons=photons,
-        top_fock=top,
-        trace=trace,
-        s_qubits=s_qubits,
-        s_cavity=von_neumann_entropy(ev_c),
-        min_eigenvalue=min(min_eig, float(ev_c.min())),
-    )
-
-
 class TotalEnergy:
     """Lab-frame <H(t)> of Eq. (1), with the drive at time t, from the rotating-frame blocks.
 
@@ -126,6 +92,11 @@ class TotalEnergy:
     and <a^dag J- + a J+> are frame-invariant. The needed operators' nonzeros are gathered once
     (a sparse ``multiply(rho.T).sum()`` per call cost more than a small system's integration).
     """
+
+    #: The rotating-frame expectation values it needs, and how often each lowers a^dag a + Jz
+    #: (the power of e^{i wc t} it picks up from the lab frame: see ReducedStates).
+    NAMES = ("a", "coupling", "a_jm")
+    LOWERS = (1, 0, 2)
 
     def __init__(self, gen: Generator) -> None:
         self.params = gen.params
@@ -140,26 +111,118 @@ class TotalEnergy:
                 pairs[name] = (coo.col, coo.row, np.asarray(coo.data, dtype=complex))
             self.blocks.append((bg.block.magnetic_numbers(), bg.block.fock_numbers(), pairs))
 
-    def __call__(self, t: float, blocks: Sequence[np.ndarray]) -> float:
+    def sums(self, blocks: Sequence[np.ndarray]) -> np.ndarray:
+        """<a>, <a^dag J- + a J+> and <a J-> (0 for TC) in the rotating frame, in NAMES order."""
+        sums = dict.fromkeys(self.NAMES, 0.0j)
+        for (_, _, pairs), rho in zip(self.blocks, blocks, strict=True):
+            for name, (rows, cols, data) in pairs.items():
+                sums[name] += complex(np.dot(data, rho[rows, cols]))
+        return np.array([sums[name] for name in self.NAMES])
+
+    def energy(self, t: float, jz: float, photons: float, sums: np.ndarray) -> float:
+        """<H(t)> from <Jz>, <a^dag a> and :meth:`sums`."""
         p = self.params
         wc = p.omega_c
         back = complex(math.cos(wc * t), -math.sin(wc * t))  # e^{-i wc t}
-        jz = photons = 0.0
-        sums = {"a": 0.0j, "coupling": 0.0j, "a_jm": 0.0j}
-        for (m, n, pairs), rho in zip(self.blocks, blocks, strict=True):
-            diag = np.real(np.diagonal(rho))
-            jz += float(diag @ m)
-            photons += float(diag @ n)
-            for name, (rows, cols, data) in pairs.items():
-                sums[name] += complex(np.dot(data, rho[rows, cols]))
-        energy = wc * photons + jz + p.g * sums["coupling"].real
+        a, coupling, a_jm = sums
+        energy = wc * photons + jz + p.g * coupling.real
         if p.model == "dicke":
-            energy += 2.0 * p.g * (sums["a_jm"] * back * back).real
+            energy += 2.0 * p.g * (a_jm * back * back).real
         # Drive term: eta (a + a^dag) in the lab frame; with drive_frame="rotating" the lab drive
         # is eta (a e^{i wc t} + h.c.), whose mean is 2 eta Re <a>_rotating.
         drive_phase = 1.0 if p.drive_frame == "rotating" else back
-        energy += 2.0 * drive_envelope(t, p) * (sums["a"] * drive_phase).real
+        energy += 2.0 * drive_envelope(t, p) * (a * drive_phase).real
         return float(energy)
+
+    def __call__(self, t: float, blocks: Sequence[np.ndarray]) -> float:
+        jz = photons = 0.0
+        for (m, n, _), rho in zip(self.blocks, blocks, strict=True):
+            diag = np.real(np.diagonal(rho))
+            jz += float(diag @ m)
+            photons += float(diag @ n)
+        return self.energy(t, jz, photons, self.sums(blocks))
+
+
+class ReducedStates:
+    """The part of the state the observables read, as one flat complex vector, linear in rho.
+
+    Per block: the reduced spin state (n_spin x n_spin) and the reduced cavity state
+    (n_fock x n_fock); then, for ``energy="total"``, :meth:`TotalEnergy.sums`. Linear, so an
+    integrator that builds the state as a sum of terms can reduce the terms and sum those.
+    ``lowers[i]`` is how often entry i lowers ``a^dag a + Jz`` (m - m' for a spin entry
+    [m, m']): in the frame rotating at omega_c the entry is ``e^{i wc t lowers}`` times its
+    lab-frame value.
+    """
+
+    def __init__(self, gen: Generator, total_energy: TotalEnergy | None) -> None:
+        self.gen = gen
+        self.total_energy = total_energy
+        self.slices: list[tuple[slice, slice]] = []
+        lowers = []
+        start = 0
+        for bg in gen.blocks:
+            blk = bg.block
+            spin = slice(start, start + blk.n_spin**2)
+            cavity = slice(spin.stop, spin.stop + blk.n_fock**2)
+            self.slices.append((spin, cavity))
+            start = cavity.stop
+            ms, ns = np.arange(blk.n_spin), np.arange(blk.n_fock)
+            lowers += [(ms[:, None] - ms[None, :]).ravel(), (ns[:, None] - ns[None, :]).ravel()]
+        if total_energy is not None:
+            lowers.append(np.array(TotalEnergy.LOWERS))
+        self.lowers = np.concatenate(lowers).astype(float)
+        self.size = self.lowers.size
+
+    def __call__(self, blocks: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+        vec = np.empty(self.size, dtype=complex) if out is None else out
+        for bg, rho, (spin, cavity) in zip(self.gen.blocks, blocks, self.slices, strict=True):
+            four = rho.reshape(bg.block.shape4)
+            vec[spin] = np.einsum("nanb->ab", four).ravel()
+            vec[cavity] = np.einsum("imjm->ij", four).ravel()
+        if self.total_energy is not None:
+            vec[-3:] = self.total_energy.sums(blocks)
+        return vec
+
+    def measure(self, vec: np.ndarray) -> _Measurement:
+        """Expectation values and entropies from a reduced vector (see class docstring)."""
+        p = self.gen.params
+        jz = photons = top = trace = 0.0
+        rho_cavity = np.zeros((p.nmax + 1, p.nmax + 1), dtype=complex)
+        s_qubits = 0.0
+        min_eig = math.inf
+        for bg, (spin, cavity) in zip(self.gen.blocks, self.slices, strict=True):
+            blk = bg.block
+            rho_spin = vec[spin].reshape(blk.n_spin, blk.n_spin)
+            rho_cav = vec[cavity].reshape(blk.n_fock, blk.n_fock)
+            spin_diag = np.real(np.diagonal(rho_spin))
+            cav_diag = np.real(np.diagonal(rho_cav))
+            weight = float(spin_diag.sum())
+            trace += weight
+            jz += float(spin_diag @ blk.m)
+            photons += float(cav_diag @ np.arange(blk.n_fock))
+            if blk.holds_top_fock:  # a block capped below nmax leaves Fock level nmax empty
+                top += float(cav_diag[-1])
+            rho_cavity[: blk.n_fock, : blk.n_fock] += rho_cav
+            ev = np.linalg.eigvalsh(0.5 * (rho_spin + rho_spin.conj().T))
+            min_eig = min(min_eig, float(ev.min()))
+            # True 2^N entropy: each block is spread over d_j copies.
+            s_qubits += von_neumann_entropy(ev) + max(weight, 0.0) * math.log(blk.degeneracy)
+        ev_c = np.linalg.eigvalsh(0.5 * (rho_cavity + rho_cavity.conj().T))
+        return _Measurement(
+            jz=jz,
+            photons=photons,
+            top_fock=top,
+            trace=trace,
+            s_qubits=s_qubits,
+            s_cavity=von_neumann_entropy(ev_c),
+            min_eigenvalue=min(min_eig, float(ev_c.min())),
+        )
+
+    def energy(self, t: float, vec: np.ndarray, m: _Measurement) -> float:
+        """E(t) before subtracting E(0): <Jz> (omega_q = 1), or <H(t)> for energy="total"."""
+        if self.total_energy is None:
+            return m.jz
+        return self.total_energy.energy(t, m.jz, m.photons, vec[-3:])
 
 
 Observer = Callable[[float, list[np.ndarray], list[int]], None]
@@ -204,20 +267,14 @@ def _simulate(
     min_eigenvalue = math.inf
 
     y0 = gen.initial_state()
-    total_energy = TotalEnergy(gen) if p.energy == "total" else None
+    reduced = ReducedStates(gen, TotalEnergy(gen) if p.energy == "total" else None)
     degeneracies = [blk.degeneracy for blk in gen.layout]
     reference = {}
 
-    def record(index: int, t: float, y: np.ndarray) -> None:
+    def record_reduced(index: int, t: float, vec: np.ndarray) -> None:
         nonlocal min_eigenvalue
-        blocks = gen.split(y)
-        if observer is not None:
-            observer(t, gen.expand(blocks), degeneracies)
-        m = _measure(gen, blocks)
-        if total_energy is not None:
-            value = total_energy(t, blocks)
-        else:
-            value = m.jz  # omega_q = 1
+        m = reduced.measure(vec)
+        value = reduced.energy(t, vec, m)
         if index == 0:
             reference["energy"] = value
         columns["energy"][index] = value - reference["energy"]
@@ -227,6 +284,12 @@ def _simulate(
         columns["top"][index] = m.top_fock
         columns["trace"][index] = m.trace
         min_eigenvalue = min(min_eigenvalue, m.min_eigenvalue)
+
+    def record(index: int, t: float, y: np.ndarray) -> None:
+        blocks = gen.split(y)
+        if observer is not None:
+            observer(t, gen.expand(blocks), degeneracies)
+        record_reduced(index, t, reduced(blocks))
 
     bar = _progress_bar(n_out, progress)
 
