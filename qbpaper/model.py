@@ -530,3 +530,81 @@ def build_generator(p: Params, *, truncate: bool = True) -> Generator:
 def _cavity_identity(target: SpinBlock, source: SpinBlock) -> Shift:
     """The identity on the Fock levels both blocks keep (a local channel leaves n alone)."""
     return Shift(0, 0, np.ones(min(target.n_fock, source.n_fock)))
+
+
+def drive_off_time(p: Params) -> float:
+    """The time after which the drive envelope stays below DRIVE_NEGLIGIBLE (0 if undriven)."""
+    if not p.driven:
+        return 0.0
+    if p.eta0 <= DRIVE_NEGLIGIBLE:
+        return 0.0
+    return p.t0 + p.sigma * math.sqrt(2.0 * math.log(p.eta0 / DRIVE_NEGLIGIBLE))
+
+
+#: Drive amplitude (omega_q units) below which the drive is dropped after its peak: its whole
+#: remaining effect, ~ DRIVE_NEGLIGIBLE * sigma * sqrt(nmax), is far below the tolerances.
+DRIVE_NEGLIGIBLE = 1e-14
+
+
+def constant_generator(gen: Generator) -> tuple[Generator, float]:
+    """The generator with the drive off, time-independent: and its frame frequency w.
+
+    TC is constant in the rotating frame (w = 0). Dicke is constant only in the lab frame
+    (w = omega_c), where H = omega_c a^dag a + omega_q Jz + g (a + a^dag)(J+ + J-): its state
+    there is the rotating one turned by ``exp(-i w t (a^dag a + Jz))``, element
+    ``[r, c]`` times ``exp(-i w t (N_r - N_c))`` with ``N = n + m`` (:func:`frame_numbers`).
+    The dissipators are the same in both frames.
+    """
+    p = gen.params
+    w = p.omega_c if p.model == "dicke" else 0.0
+    blocks = []
+    for bg in gen.blocks:
+        h = bg.h_static
+        if p.model == "dicke":  # the counter-rotating terms at t = 0, plus the frame's own
+            h = h + p.g * (bg.h_driven[2] + bg.h_driven[3])
+            h = h + w * sp.diags(frame_numbers(bg.block)).astype(complex)
+        blocks.append(
+            BlockGenerator(
+                block=bg.block,
+                h_static=sp.csr_matrix(h),
+                h_driven=[],
+                coupling=bg.coupling,
+                decay=bg.decay,
+                jumps=bg.jumps,
+            )  # fmt: skip
+        )
+    const = Generator(params=p, blocks=blocks, coefficients=lambda t: np.zeros(0, dtype=complex),
+                      layout=gen.layout)  # fmt: skip
+    return const, w
+
+
+def frame_numbers(block: SpinBlock) -> np.ndarray:
+    """a^dag a + Jz of each row of a block (the frame rotation's generator)."""
+    return block.fock_numbers() + block.magnetic_numbers()
+
+
+def spectral_bounds(gen: Generator) -> tuple[float, float, float]:
+    """Bounds on the spectrum of a constant generator: (spread, decay_min, decay_max).
+
+    ``-i [H, .]`` has eigenvalues ``-i (E_a - E_b)``, within ``|Im| <= spread`` with spread
+    the largest eigenvalue spread of a block's H (computed exactly); the element-wise decay G
+    is real, within ``[min G, max G]``; each jump term ``A P A^T`` has norm at most
+    ``||A||^2``, which widens both ranges by the sum of the jumps into one block (the largest
+    such sum).
+    """
+    spread = decay_min = decay_max = jump = 0.0
+    for bg in gen.blocks:
+        h = bg.hamiltonian(gen.coefficients(0.0)).toarray()
+        energies = np.linalg.eigvalsh(0.5 * (h + h.conj().T))
+        spread = max(spread, float(energies[-1] - energies[0]))
+        decay_min = min(decay_min, float(bg.decay.min()))
+        decay_max = max(decay_max, float(bg.decay.max()))
+        into = 0.0
+        for j in bg.jumps:
+            if j.flat_weights is not None:
+                into += float(np.max(np.abs(j.flat_weights))) ** 2
+            else:
+                into += (float(np.max(np.abs(j.cavity.weights)))
+                         * float(np.max(np.abs(j.spin.weights)))) ** 2  # fmt: skip
+        jump = max(jump, into)
+    return spread + jump, decay_min - jump, decay_max + jump

@@ -2,7 +2,10 @@
 
 Mild problems are integrated with DOP853 (8th-order Runge-Kutta with error control; SciPy's
 method, re-implemented with fused stage arithmetic in :mod:`qbpaper.rk853`), stiff ones with
-the integrating-factor scheme of :mod:`qbpaper.integrate`. Only the current state is kept in
+the integrating-factor scheme of :mod:`qbpaper.integrate`. With ``method="auto"``, a mild run
+switches to Chebyshev propagation (:mod:`qbpaper.chebyshev`) once the drive is off (at once when
+undriven): the generator is then constant, in the rotating frame for TC and in the lab frame
+for Dicke. Only the current state is kept in
 memory; the output grid ``t = 0, dt, ..., t_final`` is filled from each step's dense output and
 the observables are computed there on the fly (never all states).
 """
@@ -18,8 +21,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from qbpaper import chebyshev
 from qbpaper.integrate import integrate_lawson
-from qbpaper.model import Generator, build_generator, drive_envelope
+from qbpaper.model import (
+    Generator,
+    build_generator,
+    constant_generator,
+    drive_envelope,
+    drive_off_time,
+    frame_numbers,
+    spectral_bounds,
+)
 from qbpaper.observables import Observables, compute_observables
 from qbpaper.params import Params
 from qbpaper.rk853 import integrate_dop853
@@ -292,9 +304,12 @@ def _simulate(
         record_reduced(index, t, reduced(blocks))
 
     bar = _progress_bar(n_out, progress)
+    final_state = {}
 
     def record_with_progress(index: int, t: float, y: np.ndarray) -> None:
         record(index, t, y)
+        if index == last:
+            final_state["y"] = y.copy()
         if bar is not None and index > 0:
             bar.update(1)
 
@@ -302,6 +317,11 @@ def _simulate(
     method = p.method
     if method == "auto":
         method = "lawson" if float(np.max(np.abs(decay))) > STIFF_DECAY else "dop853"
+    # With method="auto" and no observer (it needs every full state), a mild run switches to
+    # Chebyshev propagation once the generator is constant (see _constant_tail).
+    tail = _constant_tail(gen, t_out) if (p.method == "auto" and method == "dop853"
+                                          and observer is None) else None  # fmt: skip
+    last = tail.start if tail is not None else n_out - 1
     if method == "lawson":
         evaluations = integrate_lawson(
             lambda t, y, out: gen.rhs(t, y, include_decay=False, out=out),
@@ -316,11 +336,14 @@ def _simulate(
         evaluations = integrate_dop853(
             lambda t, y, out: gen.rhs(t, y, out=out),
             y0,
-            t_out,
+            t_out[: last + 1],
             record_with_progress,
             rtol=p.rtol,
             atol=p.atol,
         )
+    if tail is not None:
+        evaluations += tail.run(final_state["y"], reduced, record_reduced, bar)
+        method += "+chebyshev"
     if bar is not None:
         bar.close()
 
@@ -339,6 +362,95 @@ def _simulate(
     flag_numerics(traj, min_eigenvalue=min_eigenvalue, stacklevel=4)
     traj.wall_time = time.perf_counter() - start
     return traj
+
+
+@dataclass
+class _ConstantTail:
+    """Chebyshev propagation (:mod:`qbpaper.chebyshev`) from output index ``start`` on, where
+    the generator ``const`` is constant in its frame (frequency ``w``, see
+    :func:`qbpaper.model.constant_generator`)."""
+
+    gen: Generator
+    const: Generator
+    w: float
+    ellipse: chebyshev.Ellipse
+    t_out: np.ndarray
+    start: int
+
+    def to_frame(self, y: np.ndarray, t: float, sign: float) -> np.ndarray:
+        """The rotating-frame state in the tail's frame (sign -1) or back (sign +1)."""
+        if self.w == 0.0:
+            return y
+        out = np.empty_like(y)
+        for blk_gen, src, dst in zip(self.gen.blocks, self.gen.split(y), self.gen.split(out),
+                                     strict=True):  # fmt: skip
+            numbers = frame_numbers(blk_gen.block)
+            phase = np.exp(sign * 1j * self.w * t * numbers)
+            np.multiply(src, phase[:, None] * phase.conj()[None, :], out=dst)
+        return out
+
+    def run(self, y: np.ndarray, reduced: ReducedStates, record_reduced, bar) -> int:
+        """Propagate y (rotating frame, at t_out[start]) to the end, recording every output;
+        returns the applications of the generator. Falls back to DOP853 from the last output
+        reached if the series diverges (spectrum outside the ellipse)."""
+        t_out, p = self.t_out, self.gen.params
+        dt = float(t_out[1] - t_out[0])
+        per_step = max(1, int(self.ellipse.longest_step() / dt + 1e-9))
+        index = self.start
+        y = self.to_frame(y, float(t_out[index]), -1.0)
+        applications = 0
+
+        def apply(v: np.ndarray, out: np.ndarray) -> None:
+            self.const.rhs(0.0, v, out=out)
+
+        def reduce(v: np.ndarray) -> np.ndarray:
+            return reduced(self.const.split(v))
+
+        while index < len(t_out) - 1:
+            stop = min(index + per_step, len(t_out) - 1)
+            times = t_out[index + 1 : stop + 1] - t_out[index]
+            try:
+                y_new, rows, terms = chebyshev.propagate(apply, y, times, self.ellipse, reduce,
+                                                         tol=p.atol)  # fmt: skip
+            except chebyshev.ChebyshevDivergence:
+                return applications + self._fallback(y, index, reduced, record_reduced)
+            applications += terms
+            for k, row in enumerate(rows, start=index + 1):
+                t = float(t_out[k])
+                vec = row * np.exp(1j * self.w * t * reduced.lowers) if self.w else row
+                record_reduced(k, t, vec)
+                if bar is not None:
+                    bar.update(1)
+            y, index = y_new, stop
+        return applications
+
+    def _fallback(self, y, index, reduced, record_reduced) -> int:
+        t_out = self.t_out
+        y_rot = self.to_frame(y, float(t_out[index]), +1.0)
+
+        def record(k: int, t: float, state: np.ndarray) -> None:
+            if k > 0:
+                record_reduced(index + k, t, reduced(self.gen.split(state)))
+
+        p = self.gen.params
+        return integrate_dop853(lambda t, v, out: self.gen.rhs(t, v, out=out), y_rot,
+                                t_out[index:], record, rtol=p.rtol, atol=p.atol)  # fmt: skip
+
+
+def _constant_tail(gen: Generator, t_out: np.ndarray) -> _ConstantTail | None:
+    """The Chebyshev tail of a run, or None where there is none worth having: the drive never
+    ends inside the window, or the spectrum is not the imaginary-dominated kind the ellipse
+    of :class:`qbpaper.chebyshev.Ellipse` covers (e.g. g = 0 and resonant: no spread)."""
+    dt = float(t_out[1] - t_out[0])
+    start = int(math.ceil(drive_off_time(gen.params) / dt - 1e-9))
+    if start >= len(t_out) - 1:
+        return None
+    const, w = constant_generator(gen)
+    try:
+        ellipse = chebyshev.Ellipse.around(*spectral_bounds(const))
+    except ValueError:
+        return None
+    return _ConstantTail(gen, const, w, ellipse, t_out, max(start, 0))
 
 
 def flag_numerics(
