@@ -52,21 +52,24 @@ RATES = {
     "all 1e-3": {"kappa": 1e-3, "gamma_relax": 1e-3, "gamma_deph": 1e-3},
     "deph 0.5": {"kappa": 1e-3, "gamma_relax": 1e-3, "gamma_deph": 0.5},
 }
-COMMON = {"driven": True, "g": 0.1}
+COMMON = {"g": 0.1}
 BACKENDS = ("engine", "qutip")
 
 
 # ----------------------------------------------------------------------------- row plans
-def _row(n: int, model: str, dissipation: str, rates: str, backend: str, **numerics) -> dict:
-    params = {"n": n, "model": model, "dissipation": dissipation, **COMMON, **RATES[rates]}
+def _row(n: int, model: str, dissipation: str, rates: str, backend: str,
+         setup: str = "driven", **numerics) -> dict:  # fmt: skip
+    params = {"n": n, "model": model, "dissipation": dissipation, "driven": setup == "driven",
+              **COMMON, **RATES[rates]}  # fmt: skip
     params.update(numerics)
-    label = f"N={n} {model} {dissipation} [{rates}] {backend}"
+    point = f"N={n} {model} {dissipation} {setup} [{rates}]"
     return {
-        "id": label,
-        "point": f"N={n} {model} {dissipation} [{rates}]",
+        "id": f"{point} {backend}",
+        "point": point,
         "n": n,
         "model": model,
         "dissipation": dissipation,
+        "setup": setup,
         "rates": rates,
         "backend": backend,
         "params": params,
@@ -80,6 +83,7 @@ def plan(quick: bool) -> list[dict]:
         rows = [_row(3, "tc", "collective", "all 1e-3", b, **small) for b in BACKENDS]
         rows += [_row(2, "dicke", "local", "deph 0.5", b, **small) for b in BACKENDS]
         rows.append(_row(4, "dicke", "collective", "all 1e-3", "engine", **small))
+        rows.append(_row(3, "dicke", "collective", "all 1e-3", "engine", "undriven", **small))
         return rows
     full = {"nmax": 10, "t_final": 50.0, "dt": 0.1}
     points = [("tc", "all 1e-3"), ("dicke", "all 1e-3"), ("tc", "deph 0.5")]
@@ -87,8 +91,14 @@ def plan(quick: bool) -> list[dict]:
     for dissipation, n in (("collective", 20), ("local", 10)):
         for model, rates in points:
             rows += [_row(n, model, dissipation, rates, b, **full) for b in BACKENDS]
+    # Undriven (cavity |1>, no drive): TC keeps only its exact excitation bound, and the
+    # constant generator is propagated by Chebyshev from t = 0.
+    for model in ("tc", "dicke"):
+        rows += [_row(20, model, "collective", "all 1e-3", b, "undriven", **full) for b in BACKENDS]
     rows += [_row(50, "tc", "collective", rates, "engine", **full) for rates in RATES]
     rows.append(_row(50, "dicke", "collective", "all 1e-3", "engine", **full))
+    rows.append(_row(50, "dicke", "collective", "all 1e-3", "engine", "undriven", **full))
+    rows.append(_row(50, "tc", "local", "all 1e-3", "engine", "undriven", **full))
     rows.append(_row(50, "tc", "local", "all 1e-3", "engine", **full))
     return rows
 
@@ -147,7 +157,8 @@ def run_row(spec: dict, timeout: float, workdir: Path) -> dict:
     result_path = Path(name)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
     cmd += ["--result", str(result_path)]
-    record = {k: spec[k] for k in ("id", "point", "n", "model", "dissipation", "rates", "backend")}
+    keys = ("id", "point", "n", "model", "dissipation", "setup", "rates", "backend")
+    record = {k: spec[k] for k in keys}
     record["params"] = spec["params"]
     record["load_before"] = list(os.getloadavg())
     start = time.perf_counter()
@@ -263,7 +274,8 @@ def to_markdown(report: dict) -> str:
         "every row single-threaded in its own subprocess, rows run one after another",
         f"- python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
         f"qutip {env['qutip']}",
-        "- engine: `qbpaper.simulate` (its default rtol 1e-9, atol 1e-12); qutip: "
+        "- engine: `qbpaper.simulate` (its default rtol 1e-9, atol 1e-12, method auto: DOP853,"
+        " Lawson when stiff, Chebyshev once the generator is constant); qutip: "
         "`qbpaper.backend_qutip.simulate_qutip` = `qutip.mesolve` at QuTiP's DEFAULT options "
         "(adams, rtol 1e-6, atol 1e-8), lab frame; local = PIQS Dicke basis",
         "- wall/CPU: the simulate call only (build + integrate + observables), not the imports;"
@@ -272,9 +284,9 @@ def to_markdown(report: dict) -> str:
         "- deviations: engine row vs the QuTiP row of the same point; max over the scalar "
         "observables (key named) and over the time series; speedup = QuTiP wall / engine wall",
         "",
-        "| N | model | repr | rates | backend | status | wall [s] | CPU [s] | RHS evals "
+        "| N | model | repr | setup | rates | backend | status | wall [s] | CPU [s] | RHS evals "
         "| peak RSS [MiB] (+run) | max dev obs (key) | max dev series | speedup | load 1m |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["rows"]:
         dev_obs = _fmt(r.get("max_dev_observables"), ".2e")
@@ -291,6 +303,7 @@ def to_markdown(report: dict) -> str:
                     str(r["n"]),
                     r["model"],
                     r["dissipation"],
+                    r["setup"],
                     r["rates"],
                     r["backend"],
                     status,

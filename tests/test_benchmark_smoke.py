@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "run.py"
 ROW_KEYS = {
-    "id", "point", "n", "model", "dissipation", "rates", "backend", "params", "status",
+    "id", "point", "n", "model", "dissipation", "setup", "rates", "backend", "params", "status",
     "load_before", "wall_s", "cpu_s", "rhs_evaluations", "peak_rss_mib", "rss_baseline_mib",
     "observables", "warnings", "max_dev_observables", "max_dev_observable_key",
     "max_dev_series", "speedup_vs_qutip",
@@ -61,9 +61,9 @@ def test_quick_json_structure(quick_run: Path) -> None:
         assert r["status"] == "ok", r
         assert "series" not in r  # time series stay out of the result file
         assert r["peak_rss_mib"] >= r["rss_baseline_mib"] > 0
-        assert r["rhs_evaluations"] > 0  # all rows are driven: QuTiP's are counted too
+        assert r["rhs_evaluations"] > 0  # QuTiP's (counted via the drive) rows are driven
     paired = [r for r in rows if r["backend"] == "engine" and r["speedup_vs_qutip"] is not None]
-    assert len(paired) == 2  # the engine-only row has no partner
+    assert len(paired) == 2  # the engine-only rows have no partner
     for r in paired:
         assert r["max_dev_observable_key"] in runner.COMPARED
         # QuTiP runs at its default tolerances: agreement to its own accuracy, not better.
@@ -76,7 +76,7 @@ def test_quick_markdown_table(quick_run: Path) -> None:
     assert text.startswith("# Benchmark: engine vs QuTiP mesolve (--quick)")
     assert "load average" in text
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    assert table[0].startswith("| N | model | repr | rates | backend | status | wall [s]")
+    assert table[0].startswith("| N | model | repr | setup | rates | backend | status | wall [s]")
     n_rows = len(json.loads((quick_run / "benchmark.json").read_text())["rows"])
     assert len(table) == 1 + n_rows
 
