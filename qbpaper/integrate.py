@@ -9,14 +9,27 @@ set by accuracy alone, whatever gamma_deph.
 Scheme: the Dormand-Prince 5(4) tableau applied to ``v(s) = exp(-G s) y(t_n + s)`` (Lawson
 1967). Its nodes c are monotone (0, 1/5, 3/10, 4/5, 8/9, 1, 1), which keeps every factor
 ``exp(G (c_i - c_l) h)`` that reaches the solution <= 1 (DOP853's nodes are not monotone, which
-makes Lawson-DOP853 unstable when stiff). Exponentials are cached per step size: steps are
-``dt / k`` with an integer k (output grid hit exactly, no interpolation), k doubled on a rejected
-step and halved after a run of easy steps. ``|G| h`` is kept below ``MAX_EXPONENT`` so the
+makes Lawson-DOP853 unstable when stiff). ``|G| h`` is kept below ``MAX_EXPONENT`` so the
 intermediate ``exp(-G c h)`` cannot overflow.
+
+Step-size control: within one output interval the step is ``dt / k`` for a fixed integer k, so
+the grid is hit exactly (no interpolation); a rejected step multiplies k by an integer (the
+steps already taken stay on the finer sub-grid). At each output time k is re-chosen from the
+interval's error norms with the usual controller ``h_new = h * 0.9 * err^(-1/5)``, any integer
+k: with k restricted to doublings and halvings (the first version) a run could stay at up to
+half the step its accuracy allowed; measured, driven, gamma_deph = 0.5, N = 20: TC 5479 -> 4909
+evaluations, Dicke 16357 -> 13255. k only changes when the proposal differs by more than
+:data:`K_HYSTERESIS`, since each new k costs one set of exponentials (cached, :data:`CACHED_K`).
+
+Not done, measured: Verner's 7(6) pair (monotone nodes too) halves the evaluations of mild
+runs, but the stiff runs this integrator serves spend most of their time at k = 1, where the
+output spacing, not the accuracy, bounds the step, and there its 10 stages cost more than
+these 6. Steps longer than the output spacing would need a dense output in the v-frame.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +51,13 @@ B_LOW = np.array([5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200, 1
 ERROR = B - B_LOW
 MAX_EXPONENT = 600.0  # exp(600) ~ 1e260 < float max
 N_STAGES = 7
+#: Step-size controller: safety factor, exponent (error ~ h^5 for the 4th-order estimate) and
+#: the largest growth or shrink of the step per output interval.
+SAFETY, ERROR_EXPONENT, MAX_GROWTH, MAX_SHRINK = 0.9, 1.0 / 5.0, 4.0, 0.2
+#: Relative change of the substep count k below which the current k is kept.
+K_HYSTERESIS = 0.15
+#: Step sizes whose exponentials are kept (each holds 12 state-sized real arrays).
+CACHED_K = 4
 
 
 # Why fused kernels: the stage sums, frame factors and error norm are memory-bound passes over
@@ -154,15 +174,16 @@ def integrate_lawson(
     coeffs = np.empty(N_STAGES)
     t = float(t_out[0])
     record(0, t, y)
-    easy_steps = 0
     have_first = False  # FSAL: k[0] holds F at the start of the step
+    min_substeps = substeps  # |G| h <= MAX_EXPONENT
     for index in range(1, len(t_out)):
         target = float(t_out[index])
+        smallest_factor = MAX_GROWTH  # the controller's proposals over this interval
         while t < target - 1e-12 * dt:
             h = dt / substeps
             if substeps not in cache:
-                if len(cache) > 6:
-                    cache.clear()
+                if len(cache) >= CACHED_K:
+                    del cache[next(iter(cache))]  # the oldest entry
                 cache[substeps] = _Factors(decay, h)
             factors = cache[substeps]
             if not have_first:
@@ -183,23 +204,30 @@ def integrate_lawson(
             np.multiply(ERROR, h, out=coeffs)
             total = _error_sum(k_re, coeffs, factors.forward[1.0], y_re, y_new_re, rtol, atol)
             norm = float(np.sqrt(total / y.size))
-            if not np.isfinite(norm) or norm > 1.0:
+            factor = _step_factor(norm)
+            if not factor > 0.0 or norm > 1.0:
                 if substeps >= max_substeps:
                     raise RuntimeError(f"step size underflow at t = {t:.6g}")
-                substeps *= 2
-                easy_steps = 0
+                # An integer multiple keeps the steps already taken on the finer sub-grid.
+                substeps *= max(2, math.ceil(1.0 / factor)) if factor > 0.0 else 2
                 continue
+            smallest_factor = min(smallest_factor, factor)
             t += h
             y, y_new = y_new, y
             y_re, y_new_re = y_new_re, y_re
             k[0] = k[N_STAGES - 1]
-            easy_steps = easy_steps + 1 if norm < 0.02 else 0
-            # Halve k only on an output boundary so later steps still land on the grid.
-            on_grid = abs(round((t - t_out[0]) / dt) * dt - (t - t_out[0])) < 1e-9 * dt
-            if easy_steps >= 4 and substeps > 1 and substeps % 2 == 0 and on_grid:
-                if g_max * (2 * h) < MAX_EXPONENT:
-                    substeps //= 2
-                    easy_steps = 0
         t = target
         record(index, t, y)
+        proposal = max(min_substeps, math.ceil(substeps / smallest_factor - 1e-9))
+        if abs(proposal - substeps) > K_HYSTERESIS * substeps:
+            substeps = min(proposal, max_substeps)
     return evaluations
+
+
+def _step_factor(norm: float) -> float:
+    """The controller's step-size factor for an error norm (0 if the norm is not finite)."""
+    if not math.isfinite(norm):
+        return 0.0
+    if norm <= 0.0:
+        return MAX_GROWTH
+    return min(MAX_GROWTH, max(MAX_SHRINK, SAFETY * norm ** (-ERROR_EXPONENT)))
