@@ -59,9 +59,10 @@ class Params:
     method: ``"lawson"`` (integrating-factor Dormand-Prince 5(4): element-wise decays exact,
         fast when dephasing makes the problem stiff), ``"dop853"`` (SciPy's explicit 8th-order
         method, re-implemented in qbpaper.rk853; fastest when mild) or ``"auto"`` (default:
-        lawson when the largest element-wise decay rate exceeds
-        ``qbpaper.solve.STIFF_DECAY`` = 10 omega_q, dop853 otherwise, switching to Chebyshev
-        propagation (qbpaper.chebyshev) once the drive is off and the generator constant).
+        lawson when the largest element-wise decay rate exceeds 10 omega_q and 4 times the
+        Hamiltonian's eigenvalue spread, see ``qbpaper.solve.choose_method``; dop853 otherwise,
+        switching to Chebyshev propagation (qbpaper.chebyshev) once the drive is off and the
+        generator constant).
     """
 
     model: str = "tc"

@@ -151,6 +151,21 @@ def test_auto_picks_lawson_only_when_stiff():
     assert simulate(_short(n=5, gamma_deph=1e-3, t_final=1.0)).method == "dop853"
 
 
+@pytest.mark.parametrize(
+    "model, gamma_deph, expected",
+    [("tc", 0.05, "dop853"), ("tc", 0.1, "lawson"), ("dicke", 0.05, "dop853"),
+     ("dicke", 0.1, "dop853"), ("dicke", 0.2, "lawson")],
+)  # fmt: skip
+def test_stiffness_is_judged_against_the_spread(model, gamma_deph, expected):
+    # N = 20: the largest decay 2 gamma_deph N^2 (40, 80, 160) is above the fixed 10 omega_q
+    # every time; DOP853 stays the faster choice while it is below ~4x the Hamiltonian's
+    # eigenvalue spread (TC 11.3, Dicke 21.3), as measured (solve.STIFF_RATIO).
+    from qbpaper.solve import choose_method
+
+    gen = build_generator(Params(model=model, n=20, gamma_deph=gamma_deph))
+    assert choose_method(gen) == expected
+
+
 def test_fused_kernel_matches_the_scipy_reference():
     """The numba commutator kernel equals -i(HP - PH) + G*P computed with SciPy/NumPy."""
     from qbpaper.kernels import _commutator_decay_py, commutator_decay
