@@ -46,8 +46,10 @@ TRACE_DRIFT_LIMIT = 1e-8
 #: ~ 1 / S and it is stable while |G| h stays below ~6, so the decay it tolerates grows with S.
 #: Measured crossovers (driven, N = 20, evaluations DOP853 / Lawson): TC (S = 11.3) |G| = 16:
 #: 3710 / 7093, |G| = 40: 5657 / 5929, |G| = 80: 10079 / 5575; Dicke (S = 21.3) |G| = 40:
-#: 9958 / 20725, |G| = 80: 11099 / 17251. Dicke undriven N = 50, gamma_deph = 0.01 (|G| = 56,
-#: S = 53): 138 s against 489 s of CPU with the former fixed threshold |G| > 10.
+#: 9958 / 20725, |G| = 80: 11099 / 17251, |G| = 120: 15809 / 16255 (but 23.5 s / 18.2 s of
+#: wall: Lawson's stages are cheaper), |G| = 160: 21557 / 15475, |G| = 240: 33971 / 13891.
+#: Dicke undriven N = 50, gamma_deph = 0.01 (|G| = 56, S = 53): 138 s against 489 s of CPU
+#: with the former fixed threshold |G| > 10.
 STIFF_DECAY = 10.0
 STIFF_RATIO = 4.0
 
