@@ -100,6 +100,16 @@ class SpinBlock:
         return self.n_fock == self.nmax + 1
 
     @property
+    def edge_spin(self) -> int | None:
+        """Index of the highest kept magnetic level where the cap cuts the spin, else None."""
+        return self.n_spin - 1 if self.n_spin < self.full_spin else None
+
+    @property
+    def edge_fock(self) -> int | None:
+        """The highest kept Fock level where the cap cuts it below nmax, else None."""
+        return None if self.holds_top_fock else self.n_fock - 1
+
+    @property
     def full_spin(self) -> int:
         """2j + 1, the spin dimension without the cap."""
         return int(round(2 * self.j)) + 1
@@ -244,6 +254,9 @@ class Generator:
     coefficients: Callable[[float], np.ndarray]  # t -> c_k(t) for the h_driven terms
     # Every block of the representation without the excitation cap (see build_generator).
     layout: list[SpinBlock] = field(default_factory=list)
+    # Whether the blocks are cut by an approximate excitation cap (build_generator's ``cap``),
+    # whose edge population the caller must watch; False for the exact bound.
+    capped: bool = False
 
     @property
     def truncated(self) -> bool:
@@ -466,14 +479,22 @@ def _block_layout(p: Params, bound: int | None) -> list[SpinBlock]:
     return layout
 
 
-def build_generator(p: Params, *, truncate: bool = True) -> Generator:
+def build_generator(p: Params, *, truncate: bool = True, cap: int | None = None) -> Generator:
     """The generator for one parameter point, in the rotating frame (see module docstring).
 
     With ``truncate`` (default) and an exact excitation bound (:func:`excitation_bound`), only
     the states within the bound are kept; the dynamics never leaves them, so this is exact, not
     an approximation (tests compare it with ``truncate=False`` and the brute-force reference).
+
+    ``cap`` (with ``truncate``) keeps only the states of at most ``cap`` excitations in the
+    same way where no exact bound is smaller. That IS an approximation: population can leave
+    through the cap's edge, which the caller must watch (``Generator.capped``,
+    :meth:`SpinBlock.edge_spin`; :func:`qbpaper.solve.simulate` does, and widens the cap).
     """
     bound = excitation_bound(p) if truncate else None
+    capped = False
+    if truncate and cap is not None and (bound is None or cap < bound):
+        bound, capped = cap, True
     blocks = _block_layout(p, bound)
     coefficients = _rotating_coefficients(p)
     generators = []
@@ -524,7 +545,9 @@ def build_generator(p: Params, *, truncate: bool = True) -> Generator:
             )
         )
     layout = _block_layout(p, None)
-    return Generator(params=p, blocks=generators, coefficients=coefficients, layout=layout)
+    gen = Generator(params=p, blocks=generators, coefficients=coefficients, layout=layout)
+    gen.capped = capped and gen.truncated
+    return gen
 
 
 def _cavity_identity(target: SpinBlock, source: SpinBlock) -> Shift:
@@ -574,7 +597,7 @@ def constant_generator(gen: Generator) -> tuple[Generator, float]:
             )  # fmt: skip
         )
     const = Generator(params=p, blocks=blocks, coefficients=lambda t: np.zeros(0, dtype=complex),
-                      layout=gen.layout)  # fmt: skip
+                      layout=gen.layout, capped=gen.capped)  # fmt: skip
     return const, w
 
 
