@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
     njit = None
 
 
-def _commutator_decay_py(rho, indptr, indices, data, decay, out):
+def _commutator_decay_py(rho, indptr, indices, data, decay, out, j_offsets=None, j_weights=None):
     """Reference implementation (SciPy/NumPy); same contract as the numba kernel."""
     import scipy.sparse as sp
 
@@ -27,6 +27,9 @@ def _commutator_decay_py(rho, indptr, indices, data, decay, out):
     np.subtract(k, k.conj().T, out=out)
     out *= -1j
     out += decay * rho
+    for e, w in zip(() if j_offsets is None else j_offsets, () if j_weights is None else j_weights,
+                    strict=True):  # fmt: skip
+        _add_flat_jump_py(out, rho, w, int(e))
 
 
 TILE = 32
@@ -34,7 +37,8 @@ TILE = 32
 if njit is not None:
 
     @njit(cache=True, nogil=True)
-    def _commutator_decay_nb(rho, indptr, indices, data, decay, out):  # pragma: no cover
+    def _commutator_decay_nb(rho, indptr, indices, data, decay, out, j_offsets,
+                             j_weights):  # fmt: skip  # pragma: no cover
         dim = rho.shape[0]
         k = np.zeros((dim, dim), dtype=np.complex128)
         for r in range(dim):  # K = H P, row by row
@@ -44,7 +48,10 @@ if njit is not None:
                 src = rho[indices[p]]
                 for c in range(dim):
                     row[c] += coeff * src[c]
-        for r0 in range(0, dim, TILE):  # out = -i (K - K^dagger) + G * P, tiled
+        # out = -i (K - K^dagger) + G * P + sum_q w_q[r] w_q[c] P[r + e_q, c + e_q], tiled: the
+        # same-block jumps (diagonal shifts of the flat index) are added while the tile of out
+        # is in cache, instead of one more pass over memory per jump (add_flat_jump).
+        for r0 in range(0, dim, TILE):
             r1 = min(r0 + TILE, dim)
             for c0 in range(0, dim, TILE):
                 c1 = min(c0 + TILE, dim)
@@ -52,6 +59,19 @@ if njit is not None:
                     for c in range(c0, c1):
                         diff = k[r, c] - np.conj(k[c, r])
                         out[r, c] = -1j * diff + decay[r, c] * rho[r, c]
+                for q in range(j_offsets.size):
+                    e = j_offsets[q]
+                    w = j_weights[q]
+                    lo_c = max(c0, -e)
+                    hi_c = min(c1, dim - e)
+                    for r in range(max(r0, -e), min(r1, dim - e)):
+                        wr = w[r]
+                        if wr == 0.0:
+                            continue
+                        src = rho[r + e]
+                        dst = out[r]
+                        for c in range(lo_c, hi_c):
+                            dst[c] += (wr * w[c]) * src[c + e]
 
     commutator_decay = _commutator_decay_nb
 else:  # pragma: no cover
@@ -95,37 +115,13 @@ __all__ = ["add_shift_jump", "commutator_decay"]
 
 
 def _add_flat_jump_py(target, source, weights, offset):
-    """Reference: target[r, c] += w[r] w[c] source[r + offset, c + offset] (same-size blocks;
-    w is zero wherever r + offset falls outside the block)."""
+    """A same-block jump as a diagonal shift of the flat index (cavity n -> n-1 is a shift by
+    the spin dimension, J- by one): target[r, c] += w[r] w[c] source[r + offset, c + offset]
+    (w is zero wherever r + offset falls outside the block). The numba commutator kernel
+    fuses these; this is its reference."""
     dim = target.shape[0]
     lo, hi = max(0, -offset), min(dim, dim - offset)
     w = weights[lo:hi]
     target[lo:hi, lo:hi] += (
         np.outer(w, w) * source[lo + offset : hi + offset, lo + offset : hi + offset]
     )
-
-
-if njit is not None:
-
-    @njit(cache=True, nogil=True)
-    def _add_flat_jump_nb(target, source, weights, offset):  # pragma: no cover
-        # A jump within one block is a diagonal shift of the flat index (cavity (n -> n-1) is
-        # a shift by the spin dimension, J- by one): long contiguous rows, which vectorise,
-        # instead of the 4-D loop of add_shift_jump whose inner loops are one spin row long.
-        dim = target.shape[0]
-        lo = max(0, -offset)
-        hi = min(dim, dim - offset)
-        for r in range(lo, hi):
-            wr = weights[r]
-            if wr == 0.0:
-                continue
-            dst = target[r]
-            src = source[r + offset]
-            for c in range(lo, hi):
-                dst[c] += (wr * weights[c]) * src[c + offset]
-
-    add_flat_jump = _add_flat_jump_nb
-else:  # pragma: no cover
-    add_flat_jump = _add_flat_jump_py
-
-__all__ += ["add_flat_jump"]

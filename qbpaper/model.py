@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from qbpaper.kernels import add_flat_jump, add_shift_jump, commutator_decay
+from qbpaper.kernels import add_shift_jump, commutator_decay
 from qbpaper.params import Params
 
 
@@ -221,6 +221,9 @@ class BlockGenerator:
     h_work: sp.csr_matrix = field(init=False, repr=False)
     no_decay: np.ndarray = field(init=False, repr=False)  # zeros, for the Lawson split
     h_pieces: np.ndarray = field(init=False, repr=False)  # (1 + K, nnz): static, then driven
+    # The same-block jumps in flat form (offsets, weights (n, dim)), fused into the commutator.
+    j_offsets: np.ndarray = field(init=False, repr=False)
+    j_weights: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         union = abs(self.h_static) + sum((abs(m) for m in self.h_driven), 0 * self.h_static)
@@ -237,6 +240,11 @@ class BlockGenerator:
         self.h_work = sp.csr_matrix(
             (self.h_pieces[0].copy(), union.indices.copy(), union.indptr.copy()),
             shape=union.shape,
+        )
+        flat = [j for j in self.jumps if j.flat_weights is not None]
+        self.j_offsets = np.array([j.flat_offset for j in flat], dtype=np.int64)
+        self.j_weights = np.array([j.flat_weights for j in flat], dtype=float).reshape(
+            len(flat), self.block.dim
         )
 
     def hamiltonian(self, coefficients: np.ndarray) -> sp.csr_matrix:
@@ -324,11 +332,11 @@ class Generator:
             h = bg.hamiltonian(coeffs)
             d = derivs[i]
             decay = bg.decay if include_decay else bg.no_decay
-            commutator_decay(rho, h.indptr, h.indices, h.data, decay, d)
+            # The same-block jumps are fused into this pass (kernels.commutator_decay).
+            commutator_decay(rho, h.indptr, h.indices, h.data, decay, d, bg.j_offsets,
+                             bg.j_weights)  # fmt: skip
             for jump in bg.jumps:
-                if jump.flat_weights is not None:
-                    add_flat_jump(d, states[jump.source], jump.flat_weights, jump.flat_offset)
-                else:
+                if jump.flat_weights is None:  # to or from a neighbouring block (local)
                     jump.add_to(
                         d.reshape(bg.block.shape4),
                         states[jump.source].reshape(self.blocks[jump.source].block.shape4),
