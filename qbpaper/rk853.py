@@ -75,32 +75,23 @@ def _combine(out, a, alpha, b, beta, k, coeffs, nrows):  # pragma: no cover - nu
 
 
 @njit(cache=True, nogil=True)
-def _error_sums(k, e5, e3, y, y_new, rtol, atol):  # pragma: no cover - numba
+def _error_norms(err5, err3, y, y_new, rtol, atol):  # pragma: no cover - numba
     """sum |err5 / scale|^2 and sum |err3 / scale|^2 over the complex entries, one pass.
 
-    ``k``, ``y``, ``y_new`` are float64 views (re, im interleaved); scale is SciPy's
-    ``atol + rtol * max(|y|, |y_new|)`` with the complex modulus. Once per step, so a plain
-    loop over the rows per entry is enough.
+    All arguments are float64 views (re, im interleaved); scale is SciPy's
+    ``atol + rtol * max(|y|, |y_new|)`` with the complex modulus. The error vectors come from
+    :func:`_combine` (a loop over the 13 stage rows per entry here was 3x slower: strided).
     """
     n = y.size
-    nrows = k.shape[0]
     s5 = 0.0
     s3 = 0.0
     for p in range(0, n, 2):
-        e5r = e5i = e3r = e3i = 0.0
-        for j in range(nrows):
-            re = k[j, p]
-            im = k[j, p + 1]
-            e5r += e5[j] * re
-            e5i += e5[j] * im
-            e3r += e3[j] * re
-            e3i += e3[j] * im
         old = y[p] * y[p] + y[p + 1] * y[p + 1]
         new = y_new[p] * y_new[p] + y_new[p + 1] * y_new[p + 1]
         scale = atol + rtol * np.sqrt(max(old, new))
         inv = 1.0 / (scale * scale)
-        s5 += (e5r * e5r + e5i * e5i) * inv
-        s3 += (e3r * e3r + e3i * e3i) * inv
+        s5 += (err5[p] * err5[p] + err5[p + 1] * err5[p + 1]) * inv
+        s3 += (err3[p] * err3[p] + err3[p + 1] * err3[p + 1]) * inv
     return s5, s3
 
 
@@ -170,6 +161,7 @@ def integrate_dop853(
     y_new = np.empty_like(y0)
     stage = np.empty_like(y0)
     k_re, y_re, y_new_re, stage_re = _real(k), _real(y), _real(y_new), _real(stage)
+    err5_re, err3_re = _real(np.empty_like(y0)), _real(np.empty_like(y0))  # error estimates
     scratch = np.empty(N_EXTENDED)
 
     record(0, t0, y)
@@ -198,7 +190,9 @@ def integrate_dop853(
             _combine(y_new_re, y_re, 1.0, y_re, 0.0, k_re, scratch, N_STAGES)
             rhs(t_new, y_new, k[N_STAGES])
             evaluations += N_STAGES
-            s5, s3 = _error_sums(k_re[: N_STAGES + 1], E5, E3, y_re, y_new_re, rtol, atol)
+            _combine(err5_re, y_re, 0.0, y_re, 0.0, k_re, E5, N_STAGES + 1)
+            _combine(err3_re, y_re, 0.0, y_re, 0.0, k_re, E3, N_STAGES + 1)
+            s5, s3 = _error_norms(err5_re, err3_re, y_re, y_new_re, rtol, atol)
             if s5 == 0.0 and s3 == 0.0:
                 error = 0.0
             else:
