@@ -20,7 +20,7 @@ ROW_KEYS = {
     "id", "point", "n", "model", "dissipation", "setup", "rates", "backend", "params", "status",
     "load_before", "wall_s", "cpu_s", "rhs_evaluations", "peak_rss_mib", "rss_baseline_mib",
     "observables", "warnings", "max_dev_observables", "max_dev_observable_key",
-    "max_dev_series", "speedup_vs_qutip",
+    "max_dev_series", "speedup_vs_qutip", "warmup_s",
 }  # fmt: skip
 
 
