@@ -11,12 +11,13 @@ grid (``--sample``, default 10 %) scaled to the grid's size. This is a projectio
 measurement: it says which groups dominate, not the minute.
 
     .venv/bin/python benchmarks/project_grid.py [--cache DIR] [--workers 2] [--sample 0.1] \
-        [--benchmark benchmarks/results/benchmark.json ...]
+        [--benchmark benchmarks/results/benchmark.json ...] [--since 2026-12-02T16:20]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import sys
@@ -45,11 +46,14 @@ def group_of(p: Params) -> tuple[str, str, str]:
 
 
 def measured(
-    cache_dir: Path, benchmarks: list[Path]
+    cache_dir: Path, benchmarks: list[Path], since: float | None = None
 ) -> dict[tuple[str, str, str], list[tuple[int, float]]]:
-    """(N, CPU seconds) of every cached collective point and benchmark engine row, by group."""
+    """(N, CPU seconds) of every cached collective point and benchmark engine row, by group;
+    with ``since`` (a POSIX time), only the cache files written from then on."""
     found: list[tuple[Params, float]] = []
     for path in cache_dir.glob("*/*.qbc"):
+        if since is not None and path.stat().st_mtime < since:
+            continue
         record = decode(path.read_bytes(), path.stem)
         found.append((Params(**record.params), record.cpu))
     for path in benchmarks:
@@ -79,8 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=0.1, help="fraction of each grid")
     parser.add_argument("--benchmark", type=Path, action="append", default=[],
                         help="a benchmark.json; its engine rows count as measurements")  # fmt: skip
+    parser.add_argument("--since", default=None,
+                        help="only cache entries written from this ISO time on (UTC "
+                             "if no zone), e.g. to project the solver after a change")  # fmt: skip
     args = parser.parse_args(argv)
-    samples = measured(resolve_cache_dir(args.cache), args.benchmark)
+    since = None
+    if args.since is not None:
+        when = datetime.datetime.fromisoformat(args.since)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        since = when.timestamp()
+    samples = measured(resolve_cache_dir(args.cache), args.benchmark, since)
     if not samples:
         print("no cached collective points: run some sweeps first")
         return 1

@@ -44,3 +44,18 @@ def test_cached_points_are_grouped_by_model_setup_and_integrator(projector, tmp_
     assert sum(len(v) for v in groups.values()) == 4
     assert set(groups) == {("dicke", "undriven", projector.group_of(p)[2]) for p in points[:4]}
     assert projector.main(["--cache", str(tmp_path), "--sample", "0.001"]) == 0
+
+
+def test_since_keeps_only_entries_written_from_then_on(projector, tmp_path):
+    import os
+
+    cache = Cache(tmp_path)
+    old, new = Params(model="tc", n=3), Params(model="tc", n=4)
+    for p in (old, new):
+        cache.put(Record(cache_key(p, "test"), p.to_dict(), {}, solver="test", cpu=1.0))
+    os.utime(cache.path(cache_key(old, "test")), (1.0e9, 1.0e9))  # written in 2001
+    assert sum(len(v) for v in projector.measured(tmp_path, []).values()) == 2
+    kept = projector.measured(tmp_path, [], since=1.5e9)
+    assert [n for v in kept.values() for n, _ in v] == [4]
+    assert projector.main(["--cache", str(tmp_path), "--sample", "0.001",
+                           "--since", "2020-01-01T00:00"]) == 0  # fmt: skip
