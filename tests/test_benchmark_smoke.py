@@ -54,7 +54,7 @@ def test_quick_json_structure(quick_run: Path) -> None:
     rows = report["rows"]
     runner = _load_runner()
     assert [r["id"] for r in rows] == [r["id"] for r in runner.plan(quick=True)]
-    assert {r["backend"] for r in rows} == {"engine", "qutip"}
+    assert {r["backend"] for r in rows} == {"engine", "qutip", "engine@qutip-tol"}
     assert {r["dissipation"] for r in rows} == {"collective", "local"}
     for r in rows:
         assert ROW_KEYS <= set(r), ROW_KEYS - set(r)
@@ -69,6 +69,9 @@ def test_quick_json_structure(quick_run: Path) -> None:
         # QuTiP runs at its default tolerances: agreement to its own accuracy, not better.
         assert 0 <= r["max_dev_observables"] < 1e-3
         assert 0 <= r["max_dev_series"] < 1e-3
+    loose = [r for r in rows if r["backend"] == "engine@qutip-tol"]
+    assert len(loose) == 1 and loose[0]["speedup_vs_qutip"] is not None
+    assert loose[0]["params"]["rtol"] == 1e-6 and loose[0]["max_dev_observables"] < 1e-3
 
 
 def test_quick_markdown_table(quick_run: Path) -> None:
