@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = 0.0
     unknown: dict[tuple[str, str, str], float] = defaultdict(float)
+    by_group: dict[tuple[str, str, str], float] = defaultdict(float)
     rng = np.random.default_rng(0)
     for name in PAPER_GRIDS:
         points = grids.get(name, profile="paper").points()
@@ -132,10 +133,13 @@ def main(argv: list[str] | None = None) -> int:
                 unknown[group_of(point.params)] += scale
             else:
                 grid_total += c * scale
+                by_group[group_of(point.params)] += c * scale
         total += grid_total
         print(f"{name}: {len(points)} points ({size} sampled), {grid_total / 3600:.1f} core-hours")
     print(f"total: {total / 3600:.1f} core-hours = {total / 3600 / args.workers:.1f} h "
           f"on {args.workers} workers (projected)")  # fmt: skip
+    for g, seconds in sorted(by_group.items(), key=lambda item: -item[1]):
+        print(f"  {g}: {seconds / 3600:.1f} core-hours")
     for g, count in unknown.items():
         print(f"  not projected (no measurement of this group): {g}: ~{count:.0f} points")
     return 0
