@@ -43,9 +43,10 @@ def _max_deviation(a, b) -> float:
     return max(float(np.max(np.abs(getattr(a, s) - getattr(b, s)))) for s in SERIES)
 
 
-@pytest.mark.parametrize("dissipation", ["collective", "local"])
-def test_capped_run_matches_the_uncapped_one(small_caps, dissipation):
-    p = _driven(n=10, dissipation=dissipation, eta0=0.2)
+@pytest.mark.parametrize("dissipation, energy", [("collective", "qubit"), ("local", "qubit"),
+                                                 ("collective", "total")])  # fmt: skip
+def test_capped_run_matches_the_uncapped_one(small_caps, dissipation, energy):
+    p = _driven(n=10, dissipation=dissipation, eta0=0.2, energy=energy)
     capped, full = simulate(p), simulate(p, truncate=False)
     cap = _cap_of(capped.method)
     assert cap is not None and 1 < cap < 10, capped.method  # widened, and still cutting
