@@ -193,6 +193,20 @@ def _get(
     return da
 
 
+def _on_common(*arrays: xr.DataArray, dim: str = "N") -> tuple[xr.DataArray, ...]:
+    """The arrays restricted to the values of ``dim`` that all of them hold, so that a claim
+    comparing two models or setups compares them on the same sizes (each may be complete on
+    different ones); notes what is left out."""
+    sets = [set(_values(a, dim).tolist()) for a in arrays]
+    common = sorted(set.intersection(*sets))
+    if not common:
+        raise _NoData(f"no {dim} with complete data for both")
+    dropped = sorted(set.union(*sets) - set(common))
+    if dropped:
+        _NOTES.append(f"{dim} = {', '.join(f'{v:g}' for v in dropped)} left out (not in both)")
+    return tuple(a.sel({dim: common}) for a in arrays)
+
+
 def _fmt_sel(sel: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sel.items()) or "every point"
 
@@ -426,6 +440,7 @@ def check_fig3_tc_drive_enhances(ds: xr.Dataset) -> Check:
     ("dramatically enhances"), >= RATIO_NOTICEABLE (1.2) partly, else not supported."""
     d = _get(ds, "S_q_max", ("N", "g"), model="tc", setup="driven", complete="N")
     u = _get(ds, "S_q_max", ("N", "g"), model="tc", setup="undriven", complete="N")
+    d, u = _on_common(d, u)
     md, mu = float(d.max(skipna=True)), float(u.max(skipna=True))
     ratio = md / mu if mu > 0 else math.inf
     verdict = (
@@ -445,6 +460,7 @@ def check_fig3_dicke_drive_unchanged(ds: xr.Dataset) -> Check:
     partly; else not supported."""
     d = _get(ds, "S_q_max", ("N", "g"), model="dicke", setup="driven", complete="N")
     u = _get(ds, "S_q_max", ("N", "g"), model="dicke", setup="undriven", complete="N")
+    d, u = _on_common(d, u)
     diff = np.abs(d.values - u.values)
     diff = diff[np.isfinite(diff)]
     if diff.size == 0:
@@ -546,6 +562,7 @@ def check_fig5_tc_undriven_small(ds: xr.Dataset) -> Check:
     normalisation). >= 75 %: supported; >= 50 %: partly; else not supported."""
     t = _get(ds, "S_q_max", ("N", "kappa"), model="tc", setup="undriven", complete="N")
     d = _get(ds, "S_q_max", ("N", "kappa"), model="dicke", setup="undriven", complete="N")
+    t, d = _on_common(t, d)
     ref = float(max(np.nanmax(t.values), np.nanmax(d.values)))
     vals = t.values[np.isfinite(t.values)]
     share = float(np.mean(vals < SMALL_FRACTION * ref)) if ref > 0 else 1.0
@@ -566,6 +583,14 @@ def _rates(ds: xr.Dataset, var: str, model: str) -> tuple[xr.DataArray, str]:
     return _get(ds, var, _RATES, model=model, setup=setup, complete="N"), setup
 
 
+def _both_models(ds: xr.Dataset, var: str) -> tuple[xr.DataArray, xr.DataArray, str]:
+    """(Dicke, TC, setup) on the rate plane, on the sizes where both maps are complete."""
+    d, setup = _rates(ds, var, "dicke")
+    t, _ = _rates(ds, var, "tc")
+    d, t = _on_common(d, t)
+    return d, t, setup
+
+
 def _share_above_half(da: xr.DataArray) -> dict[float, float]:
     """Per N, the share of finite (gamma_relax, gamma_deph) cells at or above half the maximum
     over all N (the figures' model normalisation)."""
@@ -583,8 +608,7 @@ def check_fig6_tc_broader(ds: xr.Dataset) -> Check:
     """E_max over the (gamma_relax, gamma_deph) plane (driven if present): per N, the share of
     cells with E_max >= half the model's maximum over all N. TC share > Dicke share at every
     N: supported; at some N: partly; none: not supported."""
-    d, setup = _rates(ds, "E_max", "dicke")
-    t, _ = _rates(ds, "E_max", "tc")
+    d, t, setup = _both_models(ds, "E_max")
     sd, st = _share_above_half(d), _share_above_half(t)
     hits = [st[n] > sd[n] if np.isfinite(st[n]) and np.isfinite(sd[n]) else None for n in sd]
     parts = "; ".join(f"N={n:g}: TC {st[n]:.2f}, Dicke {sd[n]:.2f}" for n in sd)
@@ -594,8 +618,7 @@ def check_fig6_tc_broader(ds: xr.Dataset) -> Check:
 
 
 def _median_ratio(ds: xr.Dataset, var: str) -> tuple[float, float, str]:
-    d, setup = _rates(ds, var, "dicke")
-    t, _ = _rates(ds, var, "tc")
+    d, t, setup = _both_models(ds, var)
     md, mt = float(d.median(skipna=True)), float(t.median(skipna=True))
     return md, mt, setup
 
@@ -614,8 +637,7 @@ def check_fig7_tc_cavity_suppressed(ds: xr.Dataset) -> Check:
 def check_fig8_tc_qubit_negligible(ds: xr.Dataset) -> Check:
     """TC S_q "negligible across almost all regimes": share of (N, rates) cells below
     SMALL_FRACTION (0.1) of the Dicke maximum. >= 90 %: supported; >= 50 %: partly."""
-    d, setup = _rates(ds, "S_q_max", "dicke")
-    t, _ = _rates(ds, "S_q_max", "tc")
+    d, t, setup = _both_models(ds, "S_q_max")
     ref = float(d.max(skipna=True))
     vals = t.values[np.isfinite(t.values)]
     share = float(np.mean(vals < SMALL_FRACTION * ref))
@@ -692,8 +714,7 @@ def check_fig10_power_window(ds: xr.Dataset) -> Check:
     """P_max: (a) every Dicke cell with P >= half its maximum (over all N) lies at
     gamma_relax, gamma_deph <= 0.2; (b) the TC share of such cells exceeds the Dicke share at
     every N. Both: supported; one: partly."""
-    d, setup = _rates(ds, "P_max", "dicke")
-    t, _ = _rates(ds, "P_max", "tc")
+    d, t, setup = _both_models(ds, "P_max")
     top = float(d.max(skipna=True))
     high = (d >= 0.5 * top).values  # NaN compares False
     gr = _values(d, "gamma_relax")[:, None]

@@ -354,6 +354,28 @@ def test_maps_with_holes_leave_sizes_out_and_need_coverage():
     assert sc.check_fig2_dicke_driven_peak(q).verdict == sc.MISSING
 
 
+def test_model_and_setup_comparisons_use_the_sizes_both_hold():
+    """One model (or setup) complete at more sizes than the other: the comparison claims use
+    the sizes both hold and say which were left out, instead of failing or mixing ranges."""
+    ds = rate_plane_ds()
+    for var in ds.data_vars:
+        ds[var].loc[{"model": "dicke", "N": 4}] = np.nan
+    result = sc.claim_scorecard({"dephasing_relaxation": ds})
+    for key in ("fig6-tc-broader", "fig7-tc-suppressed", "fig8-tc-negligible", "fig10-window"):
+        row = result.loc[key]
+        assert row.verdict == sc.SUPPORTED, (key, row.evidence)
+        assert "N = 4 left out" in row.evidence, (key, row.evidence)
+    q = quasi_ideal_ds()
+    for var in q.data_vars:
+        q[var].loc[{"model": "dicke", "setup": "driven", "N": [6, 9]}] = np.nan
+    check = sc.check_fig3_dicke_drive_unchanged(q)
+    assert check.verdict == sc.SUPPORTED and "N = 6, 9 left out (not in both)" in check.evidence
+    # nothing in common: data missing, not an error
+    for var in q.data_vars:
+        q[var].loc[{"model": "dicke", "setup": "undriven", "N": [2, 4]}] = np.nan
+    assert sc.check_fig3_dicke_drive_unchanged(q).verdict == sc.MISSING
+
+
 @pytest.mark.parametrize(
     ("grid", "make"),
     [("quasi_ideal", quasi_ideal_ds), ("cavity_leakage", leakage_ds),
