@@ -104,10 +104,18 @@ class SpinBlock:
         """Index of the highest kept magnetic level where the cap cuts the spin, else None."""
         return self.n_spin - 1 if self.n_spin < self.full_spin else None
 
-    @property
-    def edge_fock(self) -> int | None:
-        """The highest kept Fock level where the cap cuts it below nmax, else None."""
-        return None if self.holds_top_fock else self.n_fock - 1
+    def edge_fock(self, feeds_lower_block: bool = False) -> int | None:
+        """The highest kept Fock level where the cap cuts it below nmax, else None.
+
+        With ``feeds_lower_block`` (local channels: they move n unchanged to block j - 1,
+        whose cap is one lower) also at cap == nmax: n = cap leaves the kept states there
+        even though this block holds all of its Fock levels.
+        """
+        if self.cap is None:
+            return None
+        if self.cap < self.nmax or (feeds_lower_block and self.cap == self.nmax):
+            return self.n_fock - 1
+        return None
 
     @property
     def full_spin(self) -> int:

@@ -234,8 +234,9 @@ class ReducedStates:
             if self.gen.capped:  # the marginals' edge levels bound the edge's population
                 if blk.edge_spin is not None:
                     edge += float(spin_diag[blk.edge_spin])
-                if blk.edge_fock is not None:
-                    edge += float(cav_diag[blk.edge_fock])
+                fock = blk.edge_fock(feeds_lower_block=p.dissipation == "local")
+                if fock is not None:
+                    edge += float(cav_diag[fock])
             weight = float(spin_diag.sum())
             trace += weight
             jz += float(spin_diag @ blk.m)
