@@ -59,8 +59,7 @@ STIFF_RATIO = 4.0
 #: where the cap cuts below nmax, or equals it in the local representation, whose channels
 #: carry n into the next lower block with a cap one lower; tests/test_excitation_cap.py checks
 #: that every state coupled out is on this edge); above CAP_TOLERANCE the run restarts with a
-#: wider cap, up to
-#: no cap at all. Measured (N = 50, g = 0.1, driven, rates 1e-3; largest deviation of the
+#: wider cap, up to no cap at all. Measured (N = 50, g = 0.1, driven, rates 1e-3; largest deviation of the
 #: scalar observables / time series from the uncapped run, edge population): K = 14: 4.3e-5 /
 #: 1.3e-4, 3.5e-6; K = 18: 8.3e-9 / 3.3e-8, 1.4e-9; K = 22: 8.5e-11 / 1.1e-9 (the integrator's
 #: own error), 9.6e-14, in 5.5 s of CPU against 39.7 s uncapped. So the error is about 5-40
