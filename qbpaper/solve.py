@@ -53,19 +53,19 @@ TRACE_DRIFT_LIMIT = 1e-8
 STIFF_DECAY = 10.0
 STIFF_RATIO = 4.0
 #: Driven Tavis-Cummings keeps only the states of at most K excitations (n + m + N/2; see
-#: :func:`qbpaper.model.build_generator`'s ``cap``): the RWA coupling conserves the number and
-#: only the drive raises it, so the population thins out fast with K. The cap is approximate,
-#: so every output checks the population on its edge (highest kept spin level, and Fock level
-#: where the cap cuts below nmax, or equals it in the local representation, whose channels
-#: carry n into the next lower block with a cap one lower; tests/test_excitation_cap.py checks
-#: that every state coupled out is on this edge); above CAP_TOLERANCE the run restarts with a
-#: wider cap, up to no cap at all. Measured (N = 50, g = 0.1, driven, rates 1e-3; largest deviation of the
-#: scalar observables / time series from the uncapped run, edge population): K = 14: 4.3e-5 /
-#: 1.3e-4, 3.5e-6; K = 18: 8.3e-9 / 3.3e-8, 1.4e-9; K = 22: 8.5e-11 / 1.1e-9 (the integrator's
-#: own error), 9.6e-14, in 5.5 s of CPU against 39.7 s uncapped. So the error is about 5-40
-#: times the edge population, and 1e-12 keeps it below the integrator's tolerance.
-#: Not used for Dicke: its counter-rotating terms create excitations in pairs (N = 30, g = 0.1:
-#: still 5.5e-5 of deviation at K = 26 of 30), so the cap would only add restarts.
+#: :func:`qbpaper.model.build_generator`'s ``cap``): the RWA coupling conserves the number and only
+#: the drive raises it, so the population thins out fast with K. The cap is approximate, so every
+#: output checks the population on its edge (highest kept spin level, and Fock level where the cap
+#: cuts below nmax, or equals it in the local representation, whose channels carry n into the next
+#: lower block with a cap one lower; tests/test_excitation_cap.py checks that every state coupled
+#: out is on this edge); above CAP_TOLERANCE the run restarts with a wider cap, up to no cap at all.
+#: Measured (N = 50, g = 0.1, driven, rates 1e-3; largest deviation of the scalar observables / time
+#: series from the uncapped run, edge population): K = 14: 4.3e-5 / 1.3e-4, 3.5e-6; K = 18: 8.3e-9 /
+#: 3.3e-8, 1.4e-9; K = 22: 8.5e-11 / 1.1e-9 (the integrator's own error), 9.6e-14, in 5.5 s of CPU
+#: against 39.7 s uncapped. So the error is about 5-40 times the edge population, and 1e-12 keeps it
+#: below the integrator's tolerance. Not used for Dicke: its counter-rotating terms create
+#: excitations in pairs (N = 30, g = 0.1: still 5.5e-5 of deviation at K = 26 of 30), so the cap
+#: would only add restarts.
 CAP_TOLERANCE = 1e-12
 CAP_FIRST = 22
 CAP_GROWTH = 4
