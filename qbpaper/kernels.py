@@ -50,7 +50,7 @@ if njit is not None:
                     row[c] += coeff * src[c]
         # out = -i (K - K^dagger) + G * P + sum_q w_q[r] w_q[c] P[r + e_q, c + e_q], tiled: the
         # same-block jumps (diagonal shifts of the flat index) are added while the tile of out
-        # is in cache, instead of one more pass over memory per jump (add_flat_jump).
+        # is in cache, instead of one more pass over memory per jump (see _add_flat_jump_py).
         for r0 in range(0, dim, TILE):
             r1 = min(r0 + TILE, dim)
             for c0 in range(0, dim, TILE):
