@@ -473,15 +473,15 @@ class _ConstantTail:
 
     def run(self, y: np.ndarray, reduced: ReducedStates, record_reduced, bar) -> int:
         """Propagate y (rotating frame, at t_out[start]) to the end, recording every output;
-        returns the applications of the generator. Falls back to DOP853 from the last output
-        reached if the series diverges (spectrum outside the ellipse)."""
+        returns the applications of the generator (also counted in ``applied`` as they happen,
+        so a run stopped inside the tail still knows them). Falls back to DOP853 from the last
+        output reached if the series diverges (spectrum outside the ellipse)."""
         t_out, p = self.t_out, self.gen.params
         dt = float(t_out[1] - t_out[0])
         per_step = max(1, int(self.ellipse.longest_step() / dt + 1e-9))
         index = self.start
         y = self.to_frame(y, float(t_out[index]), -1.0)
-        applications = 0
-        self.applied = 0  # every application, also of a run stopped inside the tail
+        self.applied = 0
 
         def apply(v: np.ndarray, out: np.ndarray) -> None:
             self.applied += 1
@@ -494,11 +494,11 @@ class _ConstantTail:
             stop = min(index + per_step, len(t_out) - 1)
             times = t_out[index + 1 : stop + 1] - t_out[index]
             try:
-                y_new, rows, terms = chebyshev.propagate(apply, y, times, self.ellipse, reduce,
-                                                         tol=p.atol)  # fmt: skip
+                y_new, rows, _ = chebyshev.propagate(apply, y, times, self.ellipse, reduce,
+                                                     tol=p.atol)  # fmt: skip
             except chebyshev.ChebyshevDivergence:
-                return applications + self._fallback(y, index, reduced, record_reduced)
-            applications += terms
+                self.applied += self._fallback(y, index, reduced, record_reduced)
+                return self.applied
             for k, row in enumerate(rows, start=index + 1):
                 t = float(t_out[k])
                 vec = row * np.exp(1j * self.w * t * reduced.lowers) if self.w else row
@@ -506,7 +506,7 @@ class _ConstantTail:
                 if bar is not None:
                     bar.update(1)
             y, index = y_new, stop
-        return applications
+        return self.applied
 
     def _fallback(self, y, index, reduced, record_reduced) -> int:
         t_out = self.t_out
