@@ -65,7 +65,10 @@ STIFF_RATIO = 4.0
 #: against 39.7 s uncapped. So the error is about 5-40 times the edge population, and 1e-12 keeps it
 #: below the integrator's tolerance. Not used for Dicke: its counter-rotating terms create
 #: excitations in pairs (N = 30, g = 0.1: still 5.5e-5 of deviation at K = 26 of 30), so the cap
-#: would only add restarts.
+#: would only add restarts. With a looser atol than 1e-12 the edge population is only known to
+#: about atol, so the watch uses max(CAP_TOLERANCE, atol) (:func:`cap_tolerance`): a noise-level
+#: edge would otherwise restart runs for nothing, and an error of a few atol is what the
+#: integrator allows anyway.
 CAP_TOLERANCE = 1e-12
 CAP_FIRST = 22
 CAP_GROWTH = 4
@@ -301,15 +304,22 @@ def simulate(
     start = time.perf_counter()
     cap = first_cap(p) if truncate and observer is None else None
     evaluations = 0
-    with threadpool_limits(limits=1, user_api="blas"):
-        while True:
-            try:
-                traj = _simulate(p, progress=progress, observer=observer, truncate=truncate,
-                                 cap=cap)  # fmt: skip
-                break
-            except _CapExceeded as exc:  # population reached the cap's edge: widen it
-                evaluations += exc.evaluations
-                cap = next_cap(p, cap)
+    bar = _progress_bar(p.n_steps, progress)  # one bar for the run, rewound on a restart
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            while True:
+                try:
+                    traj = _simulate(p, bar=bar, observer=observer, truncate=truncate, cap=cap)
+                    break
+                except _CapExceeded as exc:  # population reached the cap's edge: widen it
+                    evaluations += exc.evaluations
+                    cap = next_cap(p, cap)
+                    if bar is not None:
+                        bar.reset()
+                        bar.set_postfix_str(f"cap widened to {cap or 'none'}")
+    finally:
+        if bar is not None:
+            bar.close()
     traj.rhs_evaluations += evaluations
     traj.wall_time = time.perf_counter() - start
     return traj
@@ -320,6 +330,12 @@ def first_cap(p: Params) -> int | None:
     if p.model != "tc" or not p.driven:
         return None
     return CAP_FIRST if CAP_FIRST < p.n - 2 else None  # where it cuts off a few spin levels
+
+
+def cap_tolerance(p: Params) -> float:
+    """The edge population above which a capped run restarts: CAP_TOLERANCE, or atol where
+    that is looser (the edge is not resolved below it); see :data:`CAP_TOLERANCE`."""
+    return max(CAP_TOLERANCE, p.atol)
 
 
 def next_cap(p: Params, cap: int | None) -> int | None:
@@ -337,7 +353,7 @@ class _CapExceeded(Exception):
 
 
 def _simulate(
-    p: Params, *, progress: bool, observer: Observer | None, truncate: bool, cap: int | None
+    p: Params, *, bar, observer: Observer | None, truncate: bool, cap: int | None
 ) -> Trajectory:
     start = time.perf_counter()
     gen = build_generator(p, truncate=truncate, cap=cap)
@@ -347,6 +363,7 @@ def _simulate(
     t_out = np.linspace(0.0, p.n_steps * p.dt, n_out)
     columns = {k: np.empty(n_out) for k in ("energy", "s_q", "s_c", "n", "top", "trace")}
     min_eigenvalue = math.inf
+    edge_tolerance = cap_tolerance(p)
 
     y0 = gen.initial_state()
     reduced = ReducedStates(gen, TotalEnergy(gen) if p.energy == "total" else None)
@@ -366,7 +383,7 @@ def _simulate(
         columns["top"][index] = m.top_fock
         columns["trace"][index] = m.trace
         min_eigenvalue = min(min_eigenvalue, m.min_eigenvalue)
-        if m.edge > CAP_TOLERANCE:
+        if m.edge > edge_tolerance:
             raise _CapExceeded(m.edge, t)
 
     def record(index: int, t: float, y: np.ndarray) -> None:
@@ -375,7 +392,6 @@ def _simulate(
             observer(t, gen.expand(blocks), degeneracies)
         record_reduced(index, t, reduced(blocks))
 
-    bar = _progress_bar(n_out, progress)
     final_state = {}
 
     def record_with_progress(index: int, t: float, y: np.ndarray) -> None:
@@ -411,9 +427,6 @@ def _simulate(
     except _CapExceeded as exc:
         exc.evaluations = calls[0] + (tail.applied if tail is not None else 0)
         raise
-    finally:
-        if bar is not None:
-            bar.close()
     evaluations = calls[0]
     if cap is not None:
         method += f"+cap{cap}"
@@ -497,7 +510,7 @@ class _ConstantTail:
                 y_new, rows, _ = chebyshev.propagate(apply, y, times, self.ellipse, reduce,
                                                      tol=p.atol)  # fmt: skip
             except chebyshev.ChebyshevDivergence:
-                self.applied += self._fallback(y, index, reduced, record_reduced)
+                self._fallback(y, index, reduced, record_reduced)  # counts into applied
                 return self.applied
             for k, row in enumerate(rows, start=index + 1):
                 t = float(t_out[k])
@@ -508,7 +521,7 @@ class _ConstantTail:
             y, index = y_new, stop
         return self.applied
 
-    def _fallback(self, y, index, reduced, record_reduced) -> int:
+    def _fallback(self, y, index, reduced, record_reduced) -> None:
         t_out = self.t_out
         y_rot = self.to_frame(y, float(t_out[index]), +1.0)
 
@@ -516,9 +529,12 @@ class _ConstantTail:
             if k > 0:
                 record_reduced(index + k, t, reduced(self.gen.split(state)))
 
+        def rhs(t: float, v: np.ndarray, out: np.ndarray) -> None:
+            self.applied += 1  # counted as they happen: the cap may stop the fallback too
+            self.gen.rhs(t, v, out=out)
+
         p = self.gen.params
-        return integrate_dop853(lambda t, v, out: self.gen.rhs(t, v, out=out), y_rot,
-                                t_out[index:], record, rtol=p.rtol, atol=p.atol)  # fmt: skip
+        integrate_dop853(rhs, y_rot, t_out[index:], record, rtol=p.rtol, atol=p.atol)
 
 
 def _constant_tail(gen: Generator, t_out: np.ndarray) -> _ConstantTail | None:

@@ -9,13 +9,14 @@ what makes it right, and that the failed attempts are counted.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 from reference_bruteforce import bruteforce_trajectory
 
-from qbpaper import Params, simulate, solve
-from qbpaper.model import build_generator
+from qbpaper import Params, chebyshev, simulate, solve
+from qbpaper.model import Generator, build_generator
 
 SERIES = ("energy", "s_qubits", "s_cavity", "photons", "top_fock", "trace")
 
@@ -73,6 +74,75 @@ def test_failed_attempts_are_counted(small_caps, monkeypatch):
     assert direct.method == widened.method
     assert widened.rhs_evaluations > direct.rhs_evaluations
     assert _max_deviation(widened, direct) == 0.0  # the same final run
+
+
+def test_the_watch_follows_a_looser_atol(small_caps):
+    """Below atol the edge population is noise: the watch uses max(CAP_TOLERANCE, atol), and
+    the capped run then stays within the integrator's own error of the uncapped one."""
+    assert solve.cap_tolerance(_driven(atol=1e-13)) == solve.CAP_TOLERANCE
+    assert solve.cap_tolerance(_driven(atol=1e-8)) == 1e-8
+    p = _driven(n=10, eta0=0.2, rtol=1e-6, atol=1e-8)
+    with pytest.warns(solve.QbpaperWarning):  # loose tolerances: tiny negative eigenvalues
+        capped, full = simulate(p), simulate(p, truncate=False)
+    assert _cap_of(capped.method) is not None
+    assert _max_deviation(capped, full) < 1e-5
+
+
+@pytest.mark.parametrize("rtol, atol", [(1e-11, 1e-13), (1e-6, 1e-8)])
+def test_every_application_of_the_generator_is_counted(small_caps, monkeypatch, rtol, atol):
+    """rhs_evaluations counts every application: failed capped attempts, the Chebyshev tail
+    and, with the series forced to diverge, its DOP853 fallback."""
+    calls = [0]
+    original = Generator.rhs
+
+    def counting(self, *args, **kwargs):
+        calls[0] += 1
+        return original(self, *args, **kwargs)
+
+    def diverge(*args, **kwargs):
+        raise chebyshev.ChebyshevDivergence("forced")
+
+    monkeypatch.setattr(Generator, "rhs", counting)
+    p = _driven(n=10, eta0=0.2, sigma=1.0, t_final=25.0, rtol=rtol, atol=atol)
+    for forced in (False, True):
+        if forced:
+            monkeypatch.setattr(chebyshev, "propagate", diverge)
+        calls[0] = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", solve.QbpaperWarning)
+            traj = simulate(p)
+        assert _cap_of(traj.method) is not None
+        assert traj.rhs_evaluations == calls[0], (forced, traj.method)
+
+
+class _Bar:
+    def __init__(self, total):
+        self.total, self.count, self.resets, self.closed = total, 0, 0, 0
+
+    def update(self, k):
+        self.count += k
+
+    def reset(self):
+        self.count, self.resets = 0, self.resets + 1
+
+    def set_postfix_str(self, text):
+        self.postfix = text
+
+    def close(self):
+        self.closed += 1
+
+
+def test_one_progress_bar_rewound_on_each_restart(small_caps, monkeypatch):
+    bars = []
+    monkeypatch.setattr(solve, "_progress_bar", lambda total, on: bars.append(_Bar(total))
+                        or bars[-1])  # fmt: skip
+    p = _driven(n=10, eta0=0.2, t_final=4.0)
+    traj = simulate(p, progress=True)
+    restarts = (_cap_of(traj.method) - solve.CAP_FIRST) // solve.CAP_GROWTH
+    assert restarts > 0
+    (bar,) = bars
+    assert (bar.resets, bar.closed) == (restarts, 1)
+    assert bar.count == bar.total == p.n_steps
 
 
 @pytest.mark.parametrize("dissipation", ["collective", "local"])
