@@ -1262,12 +1262,30 @@ def exponent_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- local vs collective
-def _sizes_with_data(ds: xr.Dataset, var: str = "E_max") -> list[float]:
-    """N values at which ``var`` has at least one finite value."""
-    da = ds[var]
-    other = [d for d in da.dims if d != "N"]
-    ok = np.isfinite(da).any(other) if other else np.isfinite(da)
-    return [float(n) for n, flag in zip(da["N"].values, ok.values, strict=True) if flag]
+def _complete_sizes(
+    collective: xr.Dataset, local: xr.Dataset, model: str, setup: str | None, var: str = "E_max"
+) -> list[float]:
+    """The N at which ``local`` holds every point of ``model`` (and ``setup``, if given) that
+    ``collective`` holds, and at least one: the sizes on which the two can be compared point
+    for point. A size the local sweep has only partly computed is left out, so that no curve
+    is fitted on a shorter range than the others."""
+
+    def counts(ds: xr.Dataset) -> dict[float, int]:
+        da = ds[var]
+        if "model" in da.dims:
+            if model not in [str(m) for m in da["model"].values]:
+                return {}
+            da = da.sel(model=model)
+        if setup is not None and "setup" in da.dims:
+            if setup not in [str(s) for s in da["setup"].values]:
+                return {}
+            da = da.sel(setup=setup)
+        other = [d for d in da.dims if d != "N"]
+        finite = np.isfinite(da).sum(other) if other else np.isfinite(da).astype(int)
+        return {float(n): int(c) for n, c in zip(da["N"].values, finite.values, strict=True)}
+
+    held, done = counts(collective), counts(local)
+    return [n for n, c in held.items() if c > 0 and done.get(n, 0) >= c]
 
 
 def representation_comparison(
@@ -1279,24 +1297,34 @@ def representation_comparison(
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """The thirty exponents with collective and with local qubit channels, fitted on the same
-    sizes: the N values at which both datasets have data (both are cut to them, so the
-    difference is the representation's, not the range's). Without any local data the local
-    columns are NaN and its verdicts "not testable (data missing)".
+    sizes: for each model, the N at which the local dataset holds every point the collective
+    one holds (both are cut to them, so the difference is the representation's, not the
+    range's; each model on its own sizes, since the local sweeps reach different N). A model
+    without such a size gets NaN local columns and the verdict "not testable (data missing)".
 
     Index (regime, model, observable); columns ``paper``, ``collective``, ``local`` (our
     formatted exponent ranges), ``alpha collective``, ``alpha local`` (medians over the
     regime's curves), ``shift`` (local - collective), ``verdict collective``, ``verdict
     local`` and ``flipped`` (nullable boolean: True where one agrees with the paper and the
     other differs, False where both compare alike, <NA> where either is not a comparison).
+    ``attrs["sizes"]``: model -> the sizes it was compared on.
     """
-    sizes = _sizes_with_data(local)
-    coll_sizes = [n for n in _sizes_with_data(collective) if np.isclose(n, sizes).any()]
-    if coll_sizes:
-        coll, loc = select(collective, {"N": coll_sizes}), select(local, {"N": coll_sizes})
-    else:  # no local data (or no common size): the local rows come out "data missing"
-        coll, loc = collective, local
-    a = exponent_scorecard(coll, setup=setup, refined=refined, **fit_kwargs)
-    b = exponent_scorecard(loc, setup=setup, refined=refined, **fit_kwargs)
+    parts_a, parts_b, sizes, order = [], [], {}, None
+    for model in MODELS:
+        common = _complete_sizes(collective, local, model, setup)
+        sizes[model] = [int(n) if float(n).is_integer() else n for n in common]
+        if common:
+            coll, loc = select(collective, {"N": common}), select(local, {"N": common})
+        else:  # nothing to compare: the local rows come out "data missing"
+            coll, loc = collective, local.where(local["N"] < 0)
+        a = exponent_scorecard(coll, setup=setup, refined=refined, **fit_kwargs)
+        b = exponent_scorecard(loc, setup=setup, refined=refined, **fit_kwargs)
+        mine = a.index.get_level_values("model") == model
+        parts_a.append(a[mine])
+        parts_b.append(b[mine])
+        order = a.index
+    a = pd.concat(parts_a).reindex(order)
+    b = pd.concat(parts_b).reindex(order)
     flipped: list[bool | None] = []
     for va, vb in zip(a["verdict"], b["verdict"], strict=True):
         x, y = _agrees(va), _agrees(vb)
@@ -1315,7 +1343,7 @@ def representation_comparison(
         },
         index=a.index,
     )
-    df.attrs["sizes"] = [int(n) if float(n).is_integer() else n for n in coll_sizes]
+    df.attrs["sizes"] = sizes
     return df
 
 

@@ -195,7 +195,7 @@ def test_representation_comparison_uses_common_sizes_and_reports_shifts():
     loc = power_law_ds(shift={(r, m, "E_max"): 0.4 for r in REGIMES for m in MODELS}, seed=2)
     loc = loc.sel(N=[2, 3, 4, 5])  # local is costly: fewer sizes
     cmp = sc.representation_comparison(coll, loc, n_boot=300)
-    assert cmp.attrs["sizes"] == [2, 3, 4, 5]
+    assert cmp.attrs["sizes"] == {"dicke": [2, 3, 4, 5], "tc": [2, 3, 4, 5]}
     e = cmp.xs("E_max", level="observable")
     assert np.allclose(e["shift"], 0.4, atol=0.08)
     others = cmp.drop(index="E_max", level="observable")
@@ -215,8 +215,26 @@ def test_representation_comparison_with_nan_local_points():
     loc = power_law_ds(seed=3)
     loc = loc.where(loc["N"] <= 5)  # sizes above 5 not computed (NaN)
     cmp = sc.representation_comparison(coll, loc, n_boot=300)
-    assert cmp.attrs["sizes"] == [2, 3, 4, 5]
+    assert cmp.attrs["sizes"] == {"dicke": [2, 3, 4, 5], "tc": [2, 3, 4, 5]}
     assert cmp["shift"].abs().max() < 0.2
+
+
+def test_representation_comparison_fits_each_model_on_its_own_complete_sizes():
+    """Local TC reaches further than local Dicke; a size computed only in part is left out,
+    and a collective curve is never fitted on a longer range than its local partner."""
+    coll = power_law_ds(shift={(r, "tc", "E_max"): 0.3 for r in REGIMES})
+    loc = power_law_ds(seed=5)  # the paper's midpoints: TC E_max shifts by -0.3
+    n_top = float(loc["N"].max())
+    loc = loc.where((loc["model"] == "tc") | (loc["N"] <= 5))
+    partial = (loc["model"] == "tc") & (loc["N"] == n_top) & (loc["gamma_deph"] > 0.05)
+    loc = loc.where(~partial)  # the largest size only partly computed for TC
+    cmp = sc.representation_comparison(coll, loc, n_boot=300)
+    tc_sizes = [int(n) for n in coll["N"].values if n < n_top]
+    assert cmp.attrs["sizes"] == {"dicke": [2, 3, 4, 5], "tc": tc_sizes}
+    assert np.allclose(cmp.xs(("tc", "E_max"), level=("model", "observable"))["shift"], -0.3,
+                       atol=0.08)  # fmt: skip
+    assert cmp.xs("dicke", level="model")["shift"].abs().max() < 0.2
+    assert sc.representation_summary(cmp)["compared"] == 30
 
 
 def test_representation_comparison_without_any_local_data():
@@ -225,7 +243,7 @@ def test_representation_comparison_without_any_local_data():
     for var in loc.data_vars:
         loc[var][:] = np.nan
     cmp = sc.representation_comparison(coll, loc, n_boot=200)
-    assert cmp.attrs["sizes"] == []
+    assert cmp.attrs["sizes"] == {"dicke": [], "tc": []}
     assert (cmp["verdict local"] == sc.MISSING).all()
     assert cmp["flipped"].isna().all()
     summary = sc.representation_summary(cmp)
