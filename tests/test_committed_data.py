@@ -168,6 +168,38 @@ def test_committed_points_recompute():
             )
 
 
+@pytest.mark.filterwarnings("ignore::qbpaper.QbpaperWarning")
+def test_a_committed_capped_point_recomputes():
+    """The sample above stays at N <= 10, where the excitation cap of driven TC never engages
+    (it starts at N = 25): recompute one committed point that was computed with it, at the
+    smallest capped size (a few seconds), so that the cap's code path is checked for staleness
+    too."""
+    from qbpaper.solve import first_cap
+
+    candidates = []
+    for path in _committed_files():
+        ds = xr.load_dataset(path, engine="scipy")
+        if ds.attrs.get("representation") != "collective":
+            continue
+        for rec in dataset_records(ds).values():
+            p = Params(**rec.params)
+            if first_cap(p) is not None and p.n == 25 and p.gamma_deph < 0.1:
+                candidates.append((path.name, p, rec))
+    assert candidates, "no committed capped point (driven TC, N = 25) to recompute"
+    seed = int(os.environ.get("QBPAPER_TEST_SEED", datetime.date.today().strftime("%Y%m%d")))
+    name, p, rec = random.Random(seed).choice(candidates)
+    traj = simulate(p)
+    assert "+cap" in traj.method, traj.method
+    fresh = traj.observables().as_dict()
+    for key, stored in rec.observables.items():
+        if key not in fresh or (np.isnan(stored) and np.isnan(fresh[key])):
+            continue
+        assert abs(fresh[key] - stored) <= TOLERANCE * max(1.0, abs(stored)), (
+            f"stale committed data in {name} (seed {seed}): {key} = {stored} committed, "
+            f"{fresh[key]} now, at {p}"
+        )
+
+
 def test_environment_switches_computing_off(tmp_path, monkeypatch):
     """QBPAPER_COMPUTE=0 (set by `qbpaper book --no-compute` for its kernels) computes nothing."""
     monkeypatch.setenv("QBPAPER_COMPUTE", "0")
