@@ -149,13 +149,15 @@ def integrate_lawson(
     rtol: float,
     atol: float,
     max_substeps: int = 1 << 16,
+    norm_size: int | None = None,
 ) -> int:
     """Integrate from t_out[0] through every t_out[k], calling ``record(k, t, y)`` there.
 
     ``fun(t, y, out)`` writes the non-diagonal part F into ``out``; ``decay`` is the
     element-wise G (real, <= 0), one entry per entry of the complex state ``y0``; ``record``
     may read y during the call only. Returns the number of F evaluations. The output grid must
-    be uniform.
+    be uniform. ``norm_size`` (default ``y0.size``): the count the RMS error norm averages over
+    (see :func:`qbpaper.rk853.integrate_dop853`).
     """
     dt = float(t_out[1] - t_out[0])
     decay = np.ascontiguousarray(decay, dtype=float).ravel()
@@ -164,6 +166,7 @@ def integrate_lawson(
     cache: dict[int, _Factors] = {}
     evaluations = 0
     y = np.array(y0, dtype=complex)
+    size = y.size if norm_size is None else norm_size
     y_new = np.empty_like(y)
     stage = np.empty_like(y)
     k = np.empty((N_STAGES, y.size), dtype=complex)  # rows 0-5: v-frame stages; 6: F(t+h)
@@ -205,7 +208,7 @@ def integrate_lawson(
                 evaluations += 1
             np.multiply(ERROR, h, out=coeffs)
             total = _error_sum(k_re, coeffs, factors.forward[1.0], y_re, y_new_re, rtol, atol)
-            norm = float(np.sqrt(total / y.size))
+            norm = float(np.sqrt(total / size))
             factor = _step_factor(norm)
             if not factor > 0.0 or norm > 1.0:
                 if substeps >= max_substeps:

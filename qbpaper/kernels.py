@@ -111,7 +111,32 @@ if njit is not None:
 else:  # pragma: no cover
     add_shift_jump = _add_shift_jump_py
 
-__all__ = ["add_shift_jump", "commutator_decay"]
+
+def _add_gather_jump_py(target, source, weights, src):
+    """Reference: target[r, c] += w[r] w[c] source[src[r], src[c]] (a jump between blocks
+    whose rows do not map by one shift, e.g. the parity blocks of :mod:`qbpaper.parity`)."""
+    target += np.outer(weights, weights) * source[np.ix_(src, src)]
+
+
+if njit is not None:
+
+    @njit(cache=True, nogil=True)
+    def _add_gather_jump_nb(target, source, weights, src):  # pragma: no cover - numba
+        dim = target.shape[0]
+        for r in range(dim):
+            wr = weights[r]
+            if wr == 0.0:
+                continue
+            row = source[src[r]]
+            dst = target[r]
+            for c in range(dim):
+                dst[c] += (wr * weights[c]) * row[src[c]]
+
+    add_gather_jump = _add_gather_jump_nb
+else:  # pragma: no cover
+    add_gather_jump = _add_gather_jump_py
+
+__all__ = ["add_gather_jump", "add_shift_jump", "commutator_decay"]
 
 
 def _add_flat_jump_py(target, source, weights, offset):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from qbpaper import chebyshev
+from qbpaper import chebyshev, parity
 from qbpaper.integrate import integrate_lawson
 from qbpaper.model import (
     Generator,
@@ -365,7 +365,12 @@ def _simulate(
     min_eigenvalue = math.inf
     edge_tolerance = cap_tolerance(p)
 
-    y0 = gen.initial_state()
+    # Undriven collective Dicke: integrate the even and odd parity blocks only (qbpaper.parity);
+    # the observables still see the full block (unpack).
+    split = parity.ParitySplit(gen) if parity.applies(gen) else None
+    work = split if split is not None else gen
+    norm_size = int(gen.offsets[-1])  # error norms average over the full block either way
+    y0 = gen.initial_state() if split is None else split.pack(gen.initial_state())
     reduced = ReducedStates(gen, TotalEnergy(gen) if p.energy == "total" else None)
     degeneracies = [blk.degeneracy for blk in gen.layout]
     reference = {}
@@ -387,7 +392,7 @@ def _simulate(
             raise _CapExceeded(m.edge, t)
 
     def record(index: int, t: float, y: np.ndarray) -> None:
-        blocks = gen.split(y)
+        blocks = gen.split(y if split is None else split.unpack(y))
         if observer is not None:
             observer(t, gen.expand(blocks), degeneracies)
         record_reduced(index, t, reduced(blocks))
@@ -397,11 +402,11 @@ def _simulate(
     def record_with_progress(index: int, t: float, y: np.ndarray) -> None:
         record(index, t, y)
         if index == last:
-            final_state["y"] = y.copy()
+            final_state["y"] = y.copy() if split is None else split.unpack(y)
         if bar is not None and index > 0:
             bar.update(1)
 
-    decay = gen.decay_flat()
+    decay = work.decay_flat()
     method = choose_method(gen) if p.method == "auto" else p.method
     # With method="auto" and no observer (it needs every full state), a mild run switches to
     # Chebyshev propagation once the generator is constant (see _constant_tail).
@@ -412,15 +417,15 @@ def _simulate(
 
     def rhs(t: float, y: np.ndarray, out: np.ndarray) -> None:
         calls[0] += 1
-        gen.rhs(t, y, include_decay=method != "lawson", out=out)
+        work.rhs(t, y, include_decay=method != "lawson", out=out)
 
     try:
         if method == "lawson":
             integrate_lawson(rhs, decay, y0, t_out, record_with_progress, rtol=p.rtol,
-                             atol=p.atol)  # fmt: skip
+                             atol=p.atol, norm_size=norm_size)  # fmt: skip
         else:
             integrate_dop853(rhs, y0, t_out[: last + 1], record_with_progress, rtol=p.rtol,
-                             atol=p.atol)  # fmt: skip
+                             atol=p.atol, norm_size=norm_size)  # fmt: skip
         if tail is not None:
             calls[0] += tail.run(final_state["y"], reduced, record_reduced, bar)
             method += "+chebyshev"
@@ -428,6 +433,8 @@ def _simulate(
         exc.evaluations = calls[0] + (tail.applied if tail is not None else 0)
         raise
     evaluations = calls[0]
+    if split is not None:
+        method += "+parity"
     if cap is not None:
         method += f"+cap{cap}"
 
@@ -471,6 +478,7 @@ class _ConstantTail:
     t_out: np.ndarray
     start: int
     applied: int = 0
+    split: parity.ParitySplit | None = None  # propagate the parity blocks only (undriven Dicke)
 
     def to_frame(self, y: np.ndarray, t: float, sign: float) -> np.ndarray:
         """The rotating-frame state in the tail's frame (sign -1) or back (sign +1)."""
@@ -495,13 +503,16 @@ class _ConstantTail:
         index = self.start
         y = self.to_frame(y, float(t_out[index]), -1.0)
         self.applied = 0
+        work, split = (self.const, None) if self.split is None else (self.split, self.split)
+        if split is not None:
+            y = split.pack(y)
 
         def apply(v: np.ndarray, out: np.ndarray) -> None:
             self.applied += 1
-            self.const.rhs(0.0, v, out=out)
+            work.rhs(0.0, v, out=out)
 
         def reduce(v: np.ndarray) -> np.ndarray:
-            return reduced(self.const.split(v))
+            return reduced(self.const.split(v if split is None else split.unpack(v)))
 
         while index < len(t_out) - 1:
             stop = min(index + per_step, len(t_out) - 1)
@@ -510,7 +521,8 @@ class _ConstantTail:
                 y_new, rows, _ = chebyshev.propagate(apply, y, times, self.ellipse, reduce,
                                                      tol=p.atol)  # fmt: skip
             except chebyshev.ChebyshevDivergence:
-                self._fallback(y, index, reduced, record_reduced)  # counts into applied
+                full = y if split is None else split.unpack(y)
+                self._fallback(full, index, reduced, record_reduced)  # counts into applied
                 return self.applied
             for k, row in enumerate(rows, start=index + 1):
                 t = float(t_out[k])
@@ -550,7 +562,8 @@ def _constant_tail(gen: Generator, t_out: np.ndarray) -> _ConstantTail | None:
         ellipse = chebyshev.Ellipse.around(*spectral_bounds(const))
     except ValueError:
         return None
-    return _ConstantTail(gen, const, w, ellipse, t_out, max(start, 0))
+    split = parity.ParitySplit(const) if parity.applies(const) else None
+    return _ConstantTail(gen, const, w, ellipse, t_out, max(start, 0), split=split)
 
 
 def flag_numerics(
