@@ -154,8 +154,8 @@ def _get(
     squeezed and the dimensions ``keep`` in that order. Raises _NotOnGrid when a selected value
     or a kept dimension is absent and _NoData when ``var`` is absent or (``require_data``) all
     NaN. With ``complete`` (a dimension of ``keep``, e.g. "N"), entries whose slice holds a NaN
-    are left out (a map with a hole cannot say where its maximum is), and fewer than
-    MIN_COVERAGE of them left is _NoData."""
+    are left out (a map with a hole cannot say where its maximum is; the note says of which
+    selection), and fewer than MIN_COVERAGE of them left is _NoData."""
     if var not in ds.data_vars:
         raise _NoData(f"the dataset has no variable {var!r}")
     da = ds[var]
@@ -188,7 +188,9 @@ def _get(
             )
         if not ok.all():
             gone = ", ".join(f"{v:g}" for v in _values(da, complete)[~ok])
-            _NOTES.append(f"{complete} = {gone} left out (incomplete)")
+            # Name the selection: a check that reads two models or setups gets one note each.
+            where = f"{_fmt_sel(sel)}: " if sel else ""
+            _NOTES.append(f"{where}{complete} = {gone} left out (incomplete)")
             da = da.isel({complete: np.flatnonzero(ok)})
     return da
 

@@ -383,6 +383,9 @@ def test_model_and_setup_comparisons_use_the_sizes_both_hold():
         row = result.loc[key]
         assert row.verdict == sc.SUPPORTED, (key, row.evidence)
         assert "N = 4 left out" in row.evidence, (key, row.evidence)
+        # the note says whose map was incomplete, not only which sizes
+        assert "model=dicke, setup=driven: N = 4 left out (incomplete)" in row.evidence
+        assert "model=tc" not in row.evidence, (key, row.evidence)
     q = quasi_ideal_ds()
     for var in q.data_vars:
         q[var].loc[{"model": "dicke", "setup": "driven", "N": [6, 9]}] = np.nan
