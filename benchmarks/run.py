@@ -108,6 +108,8 @@ def plan(quick: bool) -> list[dict]:
     rows.append(_row(50, "dicke", "collective", "all 1e-3", "engine", "undriven", **full))
     rows.append(_row(50, "tc", "local", "all 1e-3", "engine", "undriven", **full))
     rows.append(_row(50, "tc", "local", "all 1e-3", "engine", **full))
+    # Local Dicke has no excitation cap (counter-rotating terms): the costliest local point.
+    rows.append(_row(50, "dicke", "local", "all 1e-3", "engine", **full))
     return rows
 
 
