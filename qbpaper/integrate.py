@@ -37,6 +37,8 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from qbpaper.flush import flush_tiny
+
 # Dormand-Prince 5(4) tableau (Dormand & Prince 1980), as in Hairer-Norsett-Wanner.
 C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
 A = [
@@ -204,6 +206,7 @@ def integrate_lawson(
                     _scale(k_re[i], factors.backward[c])
                 else:  # c = 1 and A[6] = B: the stage input is the 5th-order solution (FSAL)
                     _stage_input(y_new_re, factors.forward[c], y_re, k_re, coeffs, i)
+                    flush_tiny(y_new_re)  # no subnormal entries in the next step
                     fun(t + h, y_new, k[N_STAGES - 1])
                 evaluations += 1
             np.multiply(ERROR, h, out=coeffs)

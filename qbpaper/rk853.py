@@ -19,6 +19,8 @@ import numpy as np
 from numba import njit
 from scipy.integrate._ivp import dop853_coefficients as tableau
 
+from qbpaper.flush import flush_tiny
+
 N_STAGES = tableau.N_STAGES  # 12
 N_EXTENDED = tableau.N_STAGES_EXTENDED  # 16: three more stages for the dense output
 A = np.ascontiguousarray(tableau.A, dtype=float)
@@ -195,6 +197,7 @@ def integrate_dop853(
                 rhs(t + C[s] * h, stage, k[s])
             np.multiply(B, h, out=scratch[:N_STAGES])
             _combine(y_new_re, y_re, 1.0, y_re, 0.0, k_re, scratch, N_STAGES)
+            flush_tiny(y_new_re)  # no subnormal entries in the next step (qbpaper.flush)
             rhs(t_new, y_new, k[N_STAGES])
             evaluations += N_STAGES
             _combine(err5_re, y_re, 0.0, y_re, 0.0, k_re, E5, N_STAGES + 1)
