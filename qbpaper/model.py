@@ -41,6 +41,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -622,15 +623,22 @@ def frame_numbers(block: SpinBlock) -> np.ndarray:
     return block.fock_numbers() + block.magnetic_numbers()
 
 
-def spectral_bounds(gen: Generator) -> tuple[float, float, float]:
-    """Bounds on the spectrum of a constant generator: (spread, decay_min, decay_max).
+class SpectrumParts(NamedTuple):
+    """What bounds a constant generator's spectrum, part by part (omega_q units).
 
-    ``-i [H, .]`` has eigenvalues ``-i (E_a - E_b)``, within ``|Im| <= spread`` with spread
-    the largest eigenvalue spread of a block's H (computed exactly); the element-wise decay G
-    is real, within ``[min G, max G]``; each jump term ``A P A^T`` has norm at most
-    ``||A||^2``, which widens both ranges by the sum of the jumps into one block (the largest
-    such sum).
-    """
+    ``spread``: the largest eigenvalue spread of a block's Hamiltonian (computed exactly), so
+    ``-i [H, .]`` has eigenvalues within ``|Im| <= spread``; ``decay_min``, ``decay_max``: the
+    range of the element-wise decay G (real, <= 0); ``jump``: the largest sum over the jumps
+    into one block of ``||A||^2``, a bound on the norm of the jump terms ``A P A^T``."""
+
+    spread: float
+    decay_min: float
+    decay_max: float
+    jump: float
+
+
+def spectrum_parts(gen: Generator) -> SpectrumParts:
+    """The parts of :class:`SpectrumParts` for the generator at t = 0."""
     spread = decay_min = decay_max = jump = 0.0
     for bg in gen.blocks:
         h = bg.hamiltonian(gen.coefficients(0.0)).toarray()
@@ -646,4 +654,14 @@ def spectral_bounds(gen: Generator) -> tuple[float, float, float]:
                 into += (float(np.max(np.abs(j.cavity.weights)))
                          * float(np.max(np.abs(j.spin.weights)))) ** 2  # fmt: skip
         jump = max(jump, into)
-    return spread + jump, decay_min - jump, decay_max + jump
+    return SpectrumParts(spread, decay_min, decay_max, jump)
+
+
+def spectral_bounds(gen: Generator) -> tuple[float, float, float]:
+    """Bounds on the spectrum of a constant generator: (spread, decay_min, decay_max).
+
+    The Hamiltonian's spread bounds the imaginary parts, the element-wise decay the real parts,
+    and the jump terms widen both ranges by their norm bound (:func:`spectrum_parts`).
+    """
+    parts = spectrum_parts(gen)
+    return parts.spread + parts.jump, parts.decay_min - parts.jump, parts.decay_max + parts.jump

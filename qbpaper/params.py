@@ -60,7 +60,8 @@ class Params:
         fast when dephasing makes the problem stiff), ``"dop853"`` (SciPy's explicit 8th-order
         method, re-implemented in qbpaper.rk853; fastest when mild) or ``"auto"`` (default:
         lawson when the largest element-wise decay rate exceeds 10 omega_q and 4 times the
-        Hamiltonian's eigenvalue spread, see ``qbpaper.solve.choose_method``; dop853 otherwise,
+        Hamiltonian's eigenvalue spread plus a third of the jump terms' norm bound, see
+        ``qbpaper.solve.choose_method``; dop853 otherwise,
         switching to Chebyshev propagation (qbpaper.chebyshev) once the drive is off and the
         generator constant).
     """

@@ -31,6 +31,7 @@ from qbpaper.model import (
     drive_off_time,
     frame_numbers,
     spectral_bounds,
+    spectrum_parts,
 )
 from qbpaper.observables import Observables, compute_observables
 from qbpaper.params import Params
@@ -50,8 +51,18 @@ TRACE_DRIFT_LIMIT = 1e-8
 #: wall: Lawson's stages are cheaper), |G| = 160: 21557 / 15475, |G| = 240: 33971 / 13891.
 #: Dicke undriven N = 50, gamma_deph = 0.01 (|G| = 56, S = 53): 138 s against 489 s of CPU
 #: with the former fixed threshold |G| > 10.
+#: The jump terms (norm bound J, :func:`qbpaper.model.spectrum_parts`) are explicit in both
+#: integrators, so they raise the threshold only by STIFF_JUMP_WEIGHT J, not by 4 J as when J was
+#: counted into S (until 2026-12-04). Measured with strong relaxation (CPU s, DOP853 (auto) /
+#: Lawson, one core, the other busy): TC N = 50 (capped, S = 25.8) (gamma_relax, gamma_deph) =
+#: (0.3, 0.5), |G| = 580, J = 191: 74.5 / 11.2; (0.3, 0.001), |G| = J = 191: 18.0 / 9.7;
+#: (0.1, 0.1), |G| = 129, J = 64: 20.6 / 5.8; TC N = 30 (0.5, 0.1): 22.5 / 9.4; Dicke N = 30
+#: (0.6, 0.2): 80.4 / 68.2; against DOP853: Dicke N = 20 (S = 21.2) (1, 0.001), |G| = J = 110:
+#: 15.8 / 26.4 (so the weight lies between 0.23 and 0.46); ties: TC N = 20 (0.5, 0.001),
+#: Dicke N = 20 (0.5, 0.2).
 STIFF_DECAY = 10.0
 STIFF_RATIO = 4.0
+STIFF_JUMP_WEIGHT = 1.0 / 3.0
 #: Driven Tavis-Cummings keeps only the states of at most K excitations (n + m + N/2; see
 #: :func:`qbpaper.model.build_generator`'s ``cap``): the RWA coupling conserves the number and only
 #: the drive raises it, so the population thins out fast with K. The cap is approximate, so every
@@ -458,11 +469,14 @@ def _simulate(
 def choose_method(gen: Generator) -> str:
     """The integrator ``method="auto"`` uses: "lawson" when the element-wise decay makes the
     problem stiff for DOP853 (largest |G| above STIFF_DECAY and above STIFF_RATIO times the
-    Hamiltonian's eigenvalue spread at t = 0), "dop853" otherwise."""
+    Hamiltonian's eigenvalue spread at t = 0 plus STIFF_JUMP_WEIGHT times the jump terms'
+    norm bound), "dop853" otherwise."""
     decay_max = float(np.max(np.abs(gen.decay_flat())))
     if decay_max <= STIFF_DECAY:
         return "dop853"
-    return "lawson" if decay_max > STIFF_RATIO * spectral_bounds(gen)[0] else "dop853"
+    parts = spectrum_parts(gen)
+    threshold = STIFF_RATIO * parts.spread + STIFF_JUMP_WEIGHT * parts.jump
+    return "lawson" if decay_max > threshold else "dop853"
 
 
 @dataclass

@@ -166,6 +166,27 @@ def test_stiffness_is_judged_against_the_spread(model, gamma_deph, expected):
     assert choose_method(gen) == expected
 
 
+@pytest.mark.parametrize(
+    "model, gamma_relax, gamma_deph, expected",
+    [("tc", 0.3, 0.1, "lawson"), ("dicke", 1.0, 1e-3, "dop853"), ("tc", 0.5, 0.5, "lawson")],
+)  # fmt: skip
+def test_strong_relaxation_counts_its_jumps_once(model, gamma_relax, gamma_deph, expected):
+    # N = 20, as measured (solve.STIFF_JUMP_WEIGHT): TC (0.3, 0.1) has |G| = 83 against a
+    # spread of 11.2 and jumps of 33, and Lawson was 1.55x faster; counted into the spread, the
+    # jumps had sent it to DOP853. Dicke (1, 0.001), |G| = jumps = 110: DOP853 1.7x faster.
+    from qbpaper.model import spectrum_parts
+    from qbpaper.solve import STIFF_RATIO, choose_method
+
+    p = Params(model=model, n=20, gamma_relax=gamma_relax, gamma_deph=gamma_deph)
+    gen = build_generator(p)
+    assert choose_method(gen) == expected
+    parts = spectrum_parts(gen)
+    assert parts.jump > parts.spread  # a case where the jumps dominate the old threshold
+    if (model, gamma_relax) == ("tc", 0.3):
+        decay = float(np.max(np.abs(gen.decay_flat())))
+        assert decay < STIFF_RATIO * (parts.spread + parts.jump)  # the former rule: dop853
+
+
 def test_fused_kernel_matches_the_scipy_reference():
     """The numba commutator kernel equals -i(HP - PH) + G*P computed with SciPy/NumPy."""
     from qbpaper.kernels import _commutator_decay_py, commutator_decay
