@@ -41,10 +41,14 @@ def _decaying_problem(g_max: float = 900.0, t_final: float = 1.2):
     return decay, y0, t_out
 
 
+def _has_subnormal(y: np.ndarray) -> bool:
+    parts = np.abs(y.view(float))
+    return bool(np.any((parts > 0.0) & (parts < TINY)))
+
+
 def _recorder(seen: list[bool]):
     def record(k: int, t: float, y: np.ndarray) -> None:
-        parts = np.abs(y.view(float))
-        seen.append(bool(np.any((parts > 0.0) & (parts < TINY))))
+        seen.append(_has_subnormal(y))
 
     return record
 
@@ -59,16 +63,14 @@ def test_integrated_states_have_no_subnormal_entries(integrator):
 
         def rhs(t, y, out):
             np.multiply(decay, y, out=out)
-            parts = np.abs(y.view(float))
-            seen.append(bool(np.any((parts > 0.0) & (parts < TINY))))
+            seen.append(_has_subnormal(y))
 
         integrate_dop853(rhs, y0, t_out, _recorder(seen), rtol=1e-9, atol=1e-12)
     else:
 
         def rhs(t, y, out):  # the decay is the integrating factor; nothing else acts
             out[:] = 0.0
-            parts = np.abs(y.view(float))
-            seen.append(bool(np.any((parts > 0.0) & (parts < TINY))))
+            seen.append(_has_subnormal(y))
 
         integrate_lawson(rhs, decay, y0, t_out, _recorder(seen), rtol=1e-9, atol=1e-12)
     assert seen and not any(seen)
