@@ -573,12 +573,14 @@ def _cavity_identity(target: SpinBlock, source: SpinBlock) -> Shift:
 
 
 def drive_off_time(p: Params) -> float:
-    """The time after which the drive envelope stays below DRIVE_NEGLIGIBLE (0 if undriven)."""
-    if not p.driven:
+    """The time after which |eta(t)| stays below DRIVE_NEGLIGIBLE (0 if undriven).
+
+    The amplitude's size decides: a negative eta0 is the same drive with the opposite phase.
+    """
+    amplitude = abs(p.eta0)
+    if not p.driven or amplitude <= DRIVE_NEGLIGIBLE:
         return 0.0
-    if p.eta0 <= DRIVE_NEGLIGIBLE:
-        return 0.0
-    return p.t0 + p.sigma * math.sqrt(2.0 * math.log(p.eta0 / DRIVE_NEGLIGIBLE))
+    return p.t0 + p.sigma * math.sqrt(2.0 * math.log(amplitude / DRIVE_NEGLIGIBLE))
 
 
 #: Drive amplitude (omega_q units) below which the drive is dropped after its peak: its whole
