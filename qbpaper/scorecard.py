@@ -40,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from qbpaper.paper_data import (
+    APPROX_HALF_WIDTH,
     EXPONENT_OBSERVABLES,
     MODELS,
     REGIMES,
@@ -1401,10 +1402,12 @@ def plot_representation_shift(cmp: pd.DataFrame) -> Any:
 
 
 def thresholds() -> pd.DataFrame:
-    """The thresholds of the claim checks, as the module defines them (for the book)."""
+    """The thresholds of the verdicts, as the package defines them (for the book): how the
+    exponent table reads the paper's "~x", then the claim checks."""
     rows = [
-        ("FLAT_TOL", FLAT_TOL, "|alpha| at most this: 'alpha ~ 0'"),
-        ("APPROX_TOL", APPROX_TOL, "|alpha - x| at most this: 'alpha ~ x'"),
+        ("APPROX_HALF_WIDTH", APPROX_HALF_WIDTH, "exponent table: '~x' is [x - this, x + this]"),
+        ("FLAT_TOL", FLAT_TOL, "claims: |median alpha| at most this: 'alpha ~ 0'"),
+        ("APPROX_TOL", APPROX_TOL, "claims: |median alpha - x| at most this: 'alpha ~ x'"),
         ("CONSTANT_SPREAD", CONSTANT_SPREAD, "(max - min)/max below this: 'nearly constant'"),
         ("GROWTH_SLOPE", GROWTH_SLOPE, "log-log slope above this: 'grows with N'"),
         ("LINEAR_LOW", LINEAR_LOW, "log-log slope from this ..."),

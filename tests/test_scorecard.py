@@ -507,3 +507,15 @@ def test_verdict_counts_lists_every_verdict():
     counts = sc.verdict_counts(pd.Series([sc.SUPPORTED, sc.SUPPORTED, sc.MISSING]))
     assert counts[sc.SUPPORTED] == 2 and counts[sc.MISSING] == 1 and counts[sc.PARTLY] == 0
     assert list(counts.index) == list(sc.VERDICTS)
+
+
+def test_thresholds_table_states_the_readings_the_verdicts_use():
+    """The page's table of readings gives the values the code uses: the half-width the
+    exponent table gives the paper's "~x", and the claims' band around a target."""
+    table = sc.thresholds()
+    approx = paper_exponent("tuned-decay", "tc", "tau")  # "~-0.50"
+    assert approx.approximate
+    half_width = (approx.high - approx.low) / 2
+    assert table.loc["APPROX_HALF_WIDTH", "value"] == pytest.approx(half_width)
+    assert table.loc["APPROX_TOL", "value"] == sc.APPROX_TOL
+    assert table.loc["FLAT_TOL", "value"] == sc.FLAT_TOL
