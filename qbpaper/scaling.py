@@ -663,10 +663,15 @@ def regime_data(
 
 def _verdict(lo: float, hi: float, plo: float, phi: float) -> str:
     if hi < plo:
-        return f"differs by {plo - hi:.2f}"
+        return _differs(plo - hi)
     if lo > phi:
-        return f"differs by {lo - phi:.2f}"
+        return _differs(lo - phi)
     return "agrees"
+
+
+def _differs(gap: float) -> str:
+    """The gap to two decimals; one under 0.005 with one significant figure, never "0.00"."""
+    return f"differs by {gap:.2f}" if gap >= 0.005 else f"differs by {gap:.1g}"
 
 
 def exponent_table(

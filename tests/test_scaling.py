@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from qbpaper import paper_data
+from qbpaper import paper_data, scaling
 from qbpaper.scaling import (
     PowerLawFit,
     PowerLawFitError,
@@ -450,3 +450,17 @@ def test_exponent_table_omits_missing_points_and_says_so() -> None:
     strict = exponent_table(ds, "intermediate", n_boot=0, nan_policy="raise")
     assert strict.loc[("tc", "E_max"), "verdict"] == "no fit"
     assert "NaN" in strict.loc[("tc", "E_max"), "note"]
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        ((0.1, 0.198), "differs by 0.002"),  # a small gap is not printed as 0.00
+        ((0.1, 0.15), "differs by 0.05"),
+        ((0.45, 0.5), "differs by 0.05"),
+        ((0.1, 0.2), "agrees"),  # touching counts as overlap
+        ((0.3, 0.35), "agrees"),
+    ],
+)
+def test_verdict_states_the_gap(interval, expected) -> None:
+    assert scaling._verdict(*interval, 0.2, 0.4) == expected
