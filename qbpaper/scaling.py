@@ -8,7 +8,9 @@ outlier rule, applied ONCE:
 1. preliminary least-squares fit on all points; residuals ``r_i``;
 2. robust z-scores ``z_i = (r_i - median(r)) / (1.4826 MAD)``, ``MAD = median|r - median(r)|``
    (the usual median-centred robust z-score; 1.4826 makes 1.4826 MAD estimate a Gaussian
-   standard deviation);
+   standard deviation). The paper's "normalized residual" also reads as the uncentred
+   ``z_i = r_i / (1.4826 MAD)`` (least-squares residuals have mean zero, not median zero):
+   ``z_center="zero"`` gives that reading; the default stays the centred one;
 3. drop points with ``|z_i| > 2`` and refit once on the kept points. No iteration.
 
 Edge cases of the rule, chosen here because the paper does not say:
@@ -92,6 +94,7 @@ __all__ = [
     "MAD_SCALE",
     "PowerLawFit",
     "PowerLawFitError",
+    "Z_CENTERS",
     "Z_MAX",
     "exponent_table",
     "fit_power_law",
@@ -105,6 +108,9 @@ __all__ = [
 MAD_SCALE = 1.4826
 #: The paper's threshold on |z| (Appendix B).
 Z_MAX = 2.0
+#: What the rule's z-scores are measured from: the median residual (default) or zero.
+ZCenter = Literal["median", "zero"]
+Z_CENTERS: tuple[str, ...] = ("median", "zero")
 _MAD_RTOL = 1e-12
 _SXX_TOL = 1e-14
 _MIN_POINTS = 3
@@ -219,8 +225,17 @@ def _masked_ols(
     return a, c, sxx, cnt, rss
 
 
-def _rule(x: np.ndarray, y: np.ndarray, z_max: float) -> tuple[np.ndarray, ...]:
-    """The paper's one-pass MAD rule along the last axis (batched).
+def _z_center(value: str) -> str:
+    if value not in Z_CENTERS:
+        raise ValueError(f"z_center must be one of {Z_CENTERS}, got {value!r}")
+    return value
+
+
+def _rule(
+    x: np.ndarray, y: np.ndarray, z_max: float, z_center: str = "median"
+) -> tuple[np.ndarray, ...]:
+    """The paper's one-pass MAD rule along the last axis (batched); ``z_center`` "median"
+    (default) or "zero" is what the z-scores are measured from (module docstring).
 
     Returns (kept mask, z-scores, preliminary slope, 1.4826*MAD, fallback flag), where the
     fallback flag marks rows in which the rule would leave < 3 points or one distinct x and so
@@ -233,8 +248,9 @@ def _rule(x: np.ndarray, y: np.ndarray, z_max: float) -> tuple[np.ndarray, ...]:
     sigma = MAD_SCALE * np.median(np.abs(r - med), axis=-1, keepdims=True)
     scale = np.maximum(1.0, np.max(np.abs(y), axis=-1, keepdims=True))
     tiny = ~(sigma > _MAD_RTOL * scale)  # also True for NaN
+    centre = med if z_center == "median" else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(tiny, np.nan, (r - med) / np.where(tiny, 1.0, sigma))
+        z = np.where(tiny, np.nan, (r - centre) / np.where(tiny, 1.0, sigma))
     kept = ~(np.abs(z) > z_max)  # NaN z -> kept
     _, _, sxx, cnt, _ = _masked_ols(x, y, kept)
     fallback = (cnt < _MIN_POINTS) | ~(sxx > _SXX_TOL)
@@ -242,10 +258,12 @@ def _rule(x: np.ndarray, y: np.ndarray, z_max: float) -> tuple[np.ndarray, ...]:
     return kept, z, a, sigma[..., 0], fallback
 
 
-def outlier_mask(n: ArrayLike, y: ArrayLike, *, z_max: float = Z_MAX) -> np.ndarray:
+def outlier_mask(
+    n: ArrayLike, y: ArrayLike, *, z_max: float = Z_MAX, z_center: ZCenter = "median"
+) -> np.ndarray:
     """Boolean mask of the points the paper's rule keeps (True = kept); inputs as in the fit."""
     nn, yy, _ = _validate(n, y, "raise")
-    kept, *_ = _rule(np.log(nn), np.log(yy), z_max)
+    kept, *_ = _rule(np.log(nn), np.log(yy), z_max, _z_center(z_center))
     return np.asarray(kept)
 
 
@@ -298,6 +316,7 @@ def fit_power_law(
     *,
     reject_outliers: bool = True,
     z_max: float = Z_MAX,
+    z_center: ZCenter = "median",
     n_boot: int = 2000,
     level: float = 0.95,
     seed: int | np.random.Generator | None = 0,
@@ -313,6 +332,8 @@ def fit_power_law(
     n, y: sizes (e.g. the qubit number N) and a positive observable, 1-d, same length.
     reject_outliers: apply the rule of Appendix B (default); False gives the plain OLS fit.
     z_max: threshold on |z|; the paper uses 2 (do not tune it to chase agreement).
+    z_center: ``"median"`` (default) measures z from the median residual, ``"zero"`` from 0
+        (the uncentred reading of the paper's "normalized residual"; module docstring).
     n_boot: bootstrap replicates (0 skips the bootstrap; ci_low/ci_high are then NaN).
     level: confidence level of ``ci_*`` and ``t_*``.
     seed: seed or Generator of the bootstrap; fixed by default, so results are reproducible.
@@ -334,6 +355,7 @@ def fit_power_law(
         raise ValueError(f"ci_method must be 'percentile' or 'robust-t', got {ci_method!r}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    z_center = _z_center(z_center)
     if n_boot < 0:
         raise ValueError(f"n_boot must be >= 0, got {n_boot}")
     try:
@@ -346,7 +368,7 @@ def fit_power_law(
     x, ly = np.log(nn), np.log(yy)
     notes: list[str] = []
     if reject_outliers:
-        kept, z, a0, sigma, fallback = _rule(x, ly, z_max)
+        kept, z, a0, sigma, fallback = _rule(x, ly, z_max, z_center)
         a0, sigma = float(a0), float(sigma)
         if not sigma > _MAD_RTOL * max(1.0, float(np.max(np.abs(ly)))):
             notes.append("MAD of residuals vanishes: no point dropped")
@@ -381,7 +403,7 @@ def fit_power_law(
         idx = rng.integers(0, xs.size, size=(n_boot, xs.size))
         bx, by = xs[idx], ys[idx]
         if bootstrap == "procedure" and reject_outliers:
-            bm = _rule(bx, by, z_max)[0]
+            bm = _rule(bx, by, z_max, z_center)[0]
         else:
             bm = np.ones(bx.shape, dtype=bool)
         ba = _masked_ols(bx, by, bm)[0]

@@ -464,3 +464,31 @@ def test_exponent_table_omits_missing_points_and_says_so() -> None:
 )
 def test_verdict_states_the_gap(interval, expected) -> None:
     assert scaling._verdict(*interval, 0.2, 0.4) == expected
+
+
+def test_z_center_zero_measures_residuals_from_zero() -> None:
+    """The uncentred reading: z = r / (1.4826 MAD), r from the preliminary OLS fit."""
+    rng = np.random.default_rng(7)
+    n = np.arange(5.0, 55.0, 5.0)
+    y = 3.0 * n**0.8 * np.exp(rng.normal(0.0, 0.05, n.size))
+    x, ly = np.log(n), np.log(y)
+    r = ly - np.polyval(np.polyfit(x, ly, 1), x)
+    sigma = 1.4826 * np.median(np.abs(r - np.median(r)))
+    for centre, expected in (("median", (r - np.median(r)) / sigma), ("zero", r / sigma)):
+        fit = fit_power_law(n, y, z_center=centre, n_boot=0)
+        np.testing.assert_allclose(fit.z, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_z_center_changes_which_points_are_dropped() -> None:
+    """An exact power law with one point x1.5: the median-centred rule finds the outlier (and
+    recovers alpha); measured from zero every |z| exceeds 2, the rule would leave no point and
+    so drops nothing."""
+    n = np.arange(5.0, 55.0, 5.0)
+    y = 2.0 * n**1.2
+    y[n == 20] *= 1.5
+    centred = fit_power_law(n, y, n_boot=0)
+    assert 20.0 in centred.dropped and centred.alpha == pytest.approx(1.2, abs=1e-9)
+    uncentred = fit_power_law(n, y, z_center="zero", n_boot=0)
+    assert uncentred.dropped == () and "no point dropped" in uncentred.note
+    with pytest.raises(ValueError, match="z_center"):
+        fit_power_law(n, y, z_center="mean")
