@@ -8,12 +8,13 @@
     qbpaper export scaling cutoff          # cached points -> data/paper/<grid>.nc (committed)
 
 Exit status: 0 done; 1 some points failed (the Dataset is still written); 2 bad input (one line
-on stderr, nothing computed).
+on stderr, nothing computed); 130 interrupted (Ctrl-C: finished points stay cached).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 from typing import Any
@@ -180,6 +181,9 @@ def run(args: argparse.Namespace) -> int:
     except SweepError as exc:
         return _fail(exc)
     except KeyboardInterrupt:
+        # One Ctrl-C is enough: a second one (or a group-wide SIGINT arriving twice) must not
+        # turn the clean exit into a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("qbpaper sweep: interrupted; finished points are cached", file=sys.stderr)
         return 130
     ds = result.dataset

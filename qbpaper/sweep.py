@@ -232,7 +232,7 @@ def _run_pool(tasks: list[Task], workers: int, on_result: OnResult) -> None:
                     done.add(task.key)
                     on_result(result)
             except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
+                _stop_pool(pool)
                 raise
             pool.shutdown(wait=True)
             pending = [t for t in pending if t.key not in done]
@@ -251,6 +251,24 @@ def _run_pool(tasks: list[Task], workers: int, on_result: OnResult) -> None:
                 for task in pending:
                     on_result(_failure(task, message))
                 return
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End an interrupted pool now: cancel the queued points and terminate the workers.
+
+    A worker in the middle of a point (numba kernels defer Ctrl-C) would otherwise keep the
+    interpreter's exit waiting in concurrent.futures' exit hook, and a second Ctrl-C there left
+    the sweep hanging for good. Finished points are already in the cache; a cache entry being
+    written is left as an inert temporary file (``qbpaper.cache``). ``_processes`` is private,
+    but the executor has no public way to end its workers.
+    """
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in workers:
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.join(timeout=5)
 
 
 def _run_dask(tasks: list[Task], client: Any, on_result: OnResult) -> None:

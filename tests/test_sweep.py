@@ -209,6 +209,41 @@ def test_resume_after_sigkill_loses_nothing_and_computes_nothing_twice(tmp_path,
     xr.testing.assert_identical(resumed.dataset, straight.dataset)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+def test_cli_exits_cleanly_when_ctrl_c_reaches_the_whole_group_twice(tmp_path):
+    """A terminal's Ctrl-C (or ``timeout -s INT``) signals the sweep and its workers; twice in
+    a row it used to leave the sweep waiting forever on a worker in concurrent.futures' exit
+    hook. It must exit with 130 at once, keep what it finished, and leave no worker behind."""
+    cache_dir = tmp_path / "cache"
+    argv = [sys.executable, "-m", "qbpaper.cli", "sweep", "fig6", "--set", "N=2",
+            "--set", "t_final=10", "--set", "dissipation=local", "--no-committed",
+            "--cache", str(cache_dir), "--workers", "1", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(cache_dir.rglob("*.qbc"))) < 2:  # the worker is busy with its points
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the sweep did not start"
+            time.sleep(0.05)
+        for _ in range(2):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.3)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the interrupted sweep hangs")
+        err = proc.stderr.read().decode()
+        _wait_group_gone(proc.pid, timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.stderr.close()
+    assert code == 130, err
+    assert "interrupted; finished points are cached" in err and "Traceback" not in err
+    assert len(list(cache_dir.rglob("*.qbc"))) >= 2
+
+
 # --------------------------------------------------------------------------- Dask
 def test_dask_local_cluster_gives_the_same_dataset(tmp_path):
     distributed = pytest.importorskip("distributed")
