@@ -1,4 +1,4 @@
-"""Command-line entry point ``qbpaper``: subcommands simulate | sweep | notebook | book.
+"""Command-line entry point ``qbpaper``: subcommands simulate | sweep | export | notebook | book.
 
 Each subcommand lives in its own module exposing ``add_subcommand(subparsers)``; the
 subparser it creates sets ``func`` (a callable taking the parsed namespace, returning an exit code).
@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 #: Modules that each register one or more subcommands.
 SUBCOMMAND_MODULES = ("qbpaper.cli_simulate", "qbpaper.cli_sweep", "qbpaper.cli_book")
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """Reports a usage error as one line on stderr and exits with status 2."""
+    """Reports a usage error as one line on stderr and exits with status 2.
+
+    A value such as ``-1e-3`` is read as a negative number, not an unknown option: argparse
+    before Python 3.13 recognises only ``-1`` and ``-0.5`` (its private matcher, set here to
+    the one Python 3.13 uses; the subcommand parsers are of this class too).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"-\.?\d")
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")

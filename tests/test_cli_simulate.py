@@ -62,6 +62,11 @@ def test_human_summary(capsys):
         (["--model", "rabi"], "model"),
         (["--dissipation", "global"], "dissipation"),
         (["--n", "two"], "n"),
+        (["--gamma-relax", "-1e-3"], "gamma_relax"),  # a negative number, not an option
+        (["--n0", "2"], "--undriven"),  # the driven setup would ignore n0
+        (["--undriven", "--sigma", "3"], "--sigma"),  # ... the undriven one the drive
+        (["--undriven", "--drive-carrier"], "--drive-carrier"),
+        (["--backend", "qutip", "--rtol", "1e-3"], "--rtol"),  # ... QuTiP our tolerances
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_parameter(args, name):
@@ -71,6 +76,17 @@ def test_bad_input_exits_2_with_one_line_naming_the_parameter(args, name):
     assert len(lines) == 1, proc.stderr
     assert name in lines[0]
     assert proc.stdout == ""
+
+
+def test_negative_values_with_an_exponent_follow_their_option():
+    out = json.loads(_run([*FAST, "--detuning", "-1e-2", "--eta0", "-1E0", "--json"]).stdout)
+    assert out["params"]["detuning"] == -0.01 and out["params"]["eta0"] == -1.0
+
+
+def test_json_states_its_units():
+    out = json.loads(_run([*FAST, "--json"]).stdout)
+    assert out["units"]["omega_q"] == 1 and out["units"]["hbar"] == 1
+    assert out["units"]["times"] == "1/omega_q" and "nats" in out["units"]["entropies"]
 
 
 def test_driven_and_undriven_are_exclusive():
