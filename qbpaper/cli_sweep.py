@@ -14,9 +14,11 @@ on stderr, nothing computed); 130 interrupted (Ctrl-C: finished points stay cach
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 _USAGE = "qbpaper sweep: error: "
@@ -135,8 +137,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--workers applies to the local pool; the cluster sets its own")
         if args.no_cache and args.cache:
             raise ValueError("--cache and --no-cache exclude each other")
-        if args.out and not args.out.endswith(".nc"):
-            raise ValueError(f"--out must name a .nc file, got {args.out!r}")
+        if args.out:
+            _check_out(args.out)
         grid = grids.load(args.grid) if args.grid else grids.get(args.name, args.profile)
         axes, fixed = _parse_overrides(args.overrides)
         if axes or fixed:
@@ -188,7 +190,12 @@ def run(args: argparse.Namespace) -> int:
         return 130
     ds = result.dataset
     if args.out:
-        path = save_dataset(ds, args.out)
+        try:
+            path = save_dataset(ds, args.out)
+        except OSError as exc:  # checked before the sweep; the folder changed since
+            print(f"qbpaper sweep: error: cannot write {args.out!r}: {exc.strerror or exc} "
+                  "(the computed points are cached)", file=sys.stderr)  # fmt: skip
+            return 1
         print(f"wrote {path}")
     else:
         sizes = ", ".join(f"{d}={n}" for d, n in ds.sizes.items())
@@ -200,6 +207,22 @@ def run(args: argparse.Namespace) -> int:
         where = ", ".join(f"{k}={v}" for k, v in failure.coords.items())
         print(f"qbpaper sweep: point failed ({where}): {failure.error}", file=sys.stderr)
     return 1 if result.failures else 0
+
+
+def _check_out(path: str) -> None:
+    """Refuse an --out the Dataset could not be written to, before anything is computed."""
+    out = Path(path)
+    if out.suffix != ".nc":
+        raise ValueError(f"--out must name a .nc file, got {path!r}")
+    if out.is_dir():
+        raise ValueError(f"--out {path!r} is a folder; name a .nc file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out: cannot create the folder {str(out.parent)!r}: "
+                         f"{exc.strerror or exc}") from None  # fmt: skip
+    if not os.access(out.parent, os.W_OK):
+        raise ValueError(f"--out: the folder {str(out.parent)!r} is not writable")
 
 
 def _point_warning() -> type[Warning]:

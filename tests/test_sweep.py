@@ -316,6 +316,21 @@ def test_cli_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert err.count("\n") == 1 and message in err and err.startswith("qbpaper sweep: error:")
 
 
+def test_cli_unwritable_out_fails_before_any_work(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    folder = tmp_path / "taken.nc"
+    folder.mkdir()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    base = ["sweep", "fig6", "--set", "N=1", "--cache", str(tmp_path / "c"), "--workers", "0"]
+    for out, message in ((folder, "is a folder"), (blocker / "x.nc", "cannot create the folder")):
+        assert cli_main([*base, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert not log.exists()
+
+
 def test_cli_bad_grid_file_fails_before_any_work(tmp_path, monkeypatch, capsys):
     log = tmp_path / "calls.log"
     monkeypatch.setenv(LOG_ENV, str(log))
