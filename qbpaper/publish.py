@@ -42,14 +42,17 @@ class Exported:
 
 def git_commit(start: Path | None = None) -> str:
     """The checked-out git commit of the package's repository ('unknown' outside git);
-    '+dirty' is appended when tracked files have uncommitted changes."""
+    '+dirty' is appended when tracked files have uncommitted changes, except the committed
+    datasets under ``data/paper/`` (what an export writes: exporting two grids in a row must
+    not mark the second as made from uncommitted code)."""
     where = str(start or Path(__file__).resolve().parent)
     try:
         head = subprocess.run(
             ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no", "--",
+             ":(top)", ":(top,exclude)data/paper"],  # fmt: skip
             capture_output=True,
             text=True,
             check=True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import os
 import random
+import subprocess
 
 import numpy as np
 import pytest
@@ -223,3 +224,23 @@ def test_export_cli_writes_provenance_and_rejects_bad_input(tmp_path, capsys):
     assert ds.attrs["representation"] == "collective" and "git_commit" in ds.attrs
     assert main(["export", "no_such_grid", "--data", str(out)]) == 2
     assert "unknown grid" in capsys.readouterr().err
+
+
+def test_commit_is_dirty_for_code_changes_not_for_exported_data(tmp_path):
+    from qbpaper.publish import git_commit
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "data" / "paper").mkdir(parents=True)
+    (tmp_path / "data" / "paper" / "grid.nc").write_text("v1")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    clean = git_commit(tmp_path)
+    assert len(clean) == 40
+    (tmp_path / "data" / "paper" / "grid.nc").write_text("v2")  # a fresh export
+    assert git_commit(tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit(tmp_path) == clean + "+dirty"
