@@ -40,6 +40,11 @@ class Exported:
     total: int
 
 
+#: Tracked changes anywhere in the repository but the committed datasets.
+_DIRTY_CHECK = ("status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                ":(top,exclude)data/paper")  # fmt: skip
+
+
 def git_commit(start: Path | None = None) -> str:
     """The checked-out git commit of the package's repository ('unknown' outside git);
     '+dirty' is appended when tracked files have uncommitted changes, except the committed
@@ -51,8 +56,7 @@ def git_commit(start: Path | None = None) -> str:
             ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no", "--",
-             ":(top)", ":(top,exclude)data/paper"],  # fmt: skip
+            ["git", "-C", where, *_DIRTY_CHECK],
             capture_output=True,
             text=True,
             check=True,
