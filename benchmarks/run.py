@@ -1,4 +1,4 @@
-"""Benchmark of issue 3: the engine (``qbpaper.simulate``) against plain QuTiP ``mesolve``.
+"""Speed benchmark: the engine (``qbpaper.simulate``) against plain QuTiP ``mesolve``.
 
 One command::
 

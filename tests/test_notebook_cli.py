@@ -118,6 +118,8 @@ def test_notebook_unknown_chapter_is_an_error(capsys):
 def test_notebook_plain_page_has_no_parameters(capsys):
     assert main(["notebook", "references"]) == 2
     assert "plain page" in capsys.readouterr().err
+    assert main(["notebook", "references", "--list"]) == 2  # not an empty list and status 0
+    assert "plain page" in capsys.readouterr().err
 
 
 def test_book_unknown_parameter_and_chapter_are_errors(capsys):
