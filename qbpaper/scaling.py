@@ -772,8 +772,12 @@ def exponent_table(
             if good.any():
                 a = f["alpha"].values[good]
                 lows, highs = f["ci_low"].values[good], f["ci_high"].values[good]
-                lo = float(np.nanmin(lows)) if np.isfinite(lows).any() else math.nan
-                hi = float(np.nanmax(highs)) if np.isfinite(highs).any() else math.nan
+                lo = hi = math.nan
+                if np.isfinite(lows).any() and np.isfinite(highs).any():
+                    # A curve without an interval (too few distinct resamples, e.g. 3 points)
+                    # enters the envelope as its exponent: the envelope holds every curve.
+                    lo = float(np.min(np.where(np.isfinite(lows), lows, a)))
+                    hi = float(np.max(np.where(np.isfinite(highs), highs, a)))
                 row.update(
                     alpha=float(np.median(a)),
                     alpha_low=float(a.min()),

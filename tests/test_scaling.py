@@ -452,6 +452,20 @@ def test_exponent_table_omits_missing_points_and_says_so() -> None:
     assert "NaN" in strict.loc[("tc", "E_max"), "note"]
 
 
+def test_exponent_table_envelope_holds_a_curve_without_an_interval() -> None:
+    """A 3-point curve gets no bootstrap interval (1 in 9 resamples has one distinct N); its
+    exponent must still lie inside the row's envelope, not only in its range."""
+    ds = sweep_like(extra_setup=False)
+    curve = {"model": "tc", "gamma_relax": 1e-2, "gamma_deph": 0.5}
+    n = ds["N"]
+    steep = ds["E_max_refined"].loc[curve] * n**0.5  # exponent 1.15 + 0.5
+    ds["E_max_refined"].loc[curve] = steep.where(n.isin([5, 25, 50]))
+    row = exponent_table(ds, "intermediate", n_boot=300).loc[("tc", "E_max")]
+    assert row["alpha_high"] == pytest.approx(VARS["E_max"]["tc"] + 0.5, abs=0.05)
+    assert row["ci_low"] <= row["alpha_low"] and row["alpha_high"] <= row["ci_high"]
+    assert "bootstrap" in row["note"]
+
+
 @pytest.mark.parametrize(
     ("interval", "expected"),
     [
