@@ -256,11 +256,12 @@ def _run_pool(tasks: list[Task], workers: int, on_result: OnResult) -> None:
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """End an interrupted pool now: cancel the queued points and terminate the workers.
 
-    A worker in the middle of a point (numba kernels defer Ctrl-C) would otherwise keep the
-    interpreter's exit waiting in concurrent.futures' exit hook, and a second Ctrl-C there left
-    the sweep hanging for good. Finished points are already in the cache; a cache entry being
-    written is left as an inert temporary file (``qbpaper.cache``). ``_processes`` is private,
-    but the executor has no public way to end its workers.
+    Without this, a Ctrl-C that reached the workers too (a terminal's, ``timeout -s INT``),
+    twice, left the sweep waiting for good in concurrent.futures' exit hook, on workers that
+    no longer received work (seen in 2 of 3 tries; the exact race was not traced). Finished
+    points are already in the cache; a cache entry being written is left as an inert
+    temporary file (``qbpaper.cache``). ``_processes`` is private, but the executor has no
+    public way to end its workers.
     """
     workers = list((getattr(pool, "_processes", None) or {}).values())
     for proc in workers:
