@@ -141,6 +141,14 @@ def get_chapter(key: str | int) -> Chapter:
     raise BookError(f"unknown chapter {text!r}; valid chapters: {names}")
 
 
+def get_notebook_chapter(key: str | int) -> Chapter:
+    """:func:`get_chapter`, refusing a plain page (it has no parameters to list or re-run)."""
+    chapter = get_chapter(key)
+    if not chapter.notebook:
+        raise BookError(f"chapter '{chapter.name}' is a plain page with no parameters to re-run")
+    return chapter
+
+
 def notebook_chapters() -> tuple[Chapter, ...]:
     return tuple(c for c in CHAPTERS if c.notebook)
 
@@ -615,9 +623,7 @@ def run_notebook(
 
     Raises BookError for an unknown chapter or parameter name (before anything runs)."""
     root = find_root(root)
-    chapter = get_chapter(chapter_key)
-    if not chapter.notebook:
-        raise BookError(f"chapter '{chapter.name}' is a plain page with no parameters to re-run")
+    chapter = get_notebook_chapter(chapter_key)
     valid = chapter_parameters(chapter, root)
     overrides = dict(overrides or {})
     check_parameters(chapter, overrides, valid)

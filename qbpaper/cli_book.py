@@ -64,9 +64,7 @@ def run_notebook(args: argparse.Namespace) -> int:
     try:
         root = book.find_root()
         if args.list:
-            chapter = book.get_chapter(args.chapter)
-            if not chapter.notebook:
-                raise book.BookError(f"chapter '{chapter.name}' is a plain page with no parameters")
+            chapter = book.get_notebook_chapter(args.chapter)
             for param in book.chapter_parameters(chapter, root).values():
                 help_text = f"  # {param.help}" if param.help else ""
                 print(f"{param.name} = {param.source}{help_text}")
