@@ -72,7 +72,7 @@ import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,7 @@ MAD_SCALE = 1.4826
 Z_MAX = 2.0
 #: What the rule's z-scores are measured from: the median residual (default) or zero.
 ZCenter = Literal["median", "zero"]
-Z_CENTERS: tuple[str, ...] = ("median", "zero")
+Z_CENTERS: tuple[str, ...] = get_args(ZCenter)
 _MAD_RTOL = 1e-12
 _SXX_TOL = 1e-14
 _MIN_POINTS = 3
