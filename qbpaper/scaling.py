@@ -626,9 +626,10 @@ def regime_data(
     """The curves of one regime: ``var`` over dims ``("model", "curve", "N")``.
 
     One curve per (gamma_relax, gamma_deph) combination of the regime (``REGIME_RATES``) found
-    in ``ds`` and, when ``setup`` is None and ``ds`` has several setups, per setup (pooled, as
-    the paper reports one range per model over its curves). The ``curve`` coordinate holds a
-    label; ``gamma_relax``, ``gamma_deph`` and ``setup`` ride along as coordinates on it.
+    in ``ds`` and, when ``setup`` is None and ``ds`` has several setups, per setup (pooled: the
+    paper reports one range per model over its curves and does not say which setups it
+    fitted). The ``curve`` coordinate holds a label; ``gamma_relax``, ``gamma_deph`` and
+    ``setup`` ride along as coordinates on it.
     Combinations absent from ``ds`` are skipped; none present raises ``ValueError``. Other
     dimensions of length 1 are squeezed; longer ones must be fixed with ``sel``.
     """
