@@ -62,21 +62,26 @@ def _field_value(name: str, value: Any) -> Any:
     return value
 
 
+def _axis_field(dim: str, value: Any) -> tuple[str, Any]:
+    """The Params field and value an axis (or scalar coordinate) name and value set."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    name = field_of(dim)
+    return name, (value == "driven") if dim == "setup" else _field_value(name, value)
+
+
 def _cell_params(fixed: dict[str, Any], coords: dict[str, Any]) -> Params:
-    kwargs = dict(fixed)
-    for dim, value in coords.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        name = field_of(dim)
-        kwargs[name] = (value == "driven") if dim == "setup" else _field_value(name, value)
-    return Params(**kwargs)
+    return Params(**{**fixed, **dict(_axis_field(dim, value) for dim, value in coords.items())})
 
 
 def dataset_records(ds: xr.Dataset) -> dict[str, Record]:
     """Every computed cell of a sweep Dataset as a cache :class:`Record`, keyed like the cache.
 
     Cells whose observables are all NaN (not on the grid, failed or missing) are skipped.
-    Raises ValueError if the dataset lacks the attributes a sweep writes.
+    A parameter is read from a dimension, else a scalar coordinate (what ``squeeze`` or
+    ``sel`` leave of a dimension), else a ``param_<field>`` attribute. Raises ValueError if
+    the dataset lacks the attributes a sweep writes, or leaves any parameter unstated: a
+    default would key the points under parameters they were not computed with.
     """
     if "solver" not in ds.attrs:
         raise ValueError("not a qbpaper sweep dataset (no 'solver' attribute)")
@@ -95,6 +100,17 @@ def dataset_records(ds: xr.Dataset) -> dict[str, Record]:
     if not names:
         return {}
     dims = list(ds[names[0]].dims)
+    fixed.update(
+        _axis_field(str(name), coord.values[()])
+        for name, coord in ds.coords.items()
+        if coord.ndim == 0 and field_of(str(name)) in fields
+    )
+    unstated = fields - fixed.keys() - {field_of(d) for d in dims}
+    if unstated:
+        raise ValueError(
+            f"the dataset does not state {', '.join(sorted(unstated))} (neither a dimension, "
+            "a scalar coordinate nor a param_ attribute)"
+        )
     stack = np.stack([ds[k].transpose(*dims).values for k in names], axis=-1)
     warn = ds["warnings"].transpose(*dims).values if "warnings" in ds else None
     out: dict[str, Record] = {}

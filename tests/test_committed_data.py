@@ -127,6 +127,37 @@ def test_cells_map_back_to_their_params():
     assert {Params(**rec.params) for rec in records.values()} == wanted
 
 
+def test_a_squeezed_axis_keeps_its_value_as_a_scalar_coordinate(tmp_path):
+    """squeeze() turns the length-1 kappa axis into a scalar coordinate; its points must stay
+    keyed at kappa = 0.5, not fall back to the default kappa and be served for it."""
+    grid = tiny_grid("committed_squeezed", kappa=[0.5])
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    squeezed = ds.squeeze()
+    assert "kappa" not in squeezed.E_max.dims and float(squeezed.kappa) == 0.5
+    assert {rec.params["kappa"] for rec in dataset_records(squeezed).values()} == {0.5}
+    save_dataset(squeezed, tmp_path / "data" / "squeezed.nc")
+    default_kappa = grid.replace(axes={"kappa": [Params().kappa]})
+    served = run_sweep(
+        default_kappa, 0, cache=False, committed=tmp_path / "data", compute=False, progress=False
+    )
+    assert served.committed == 0 and served.missing == default_kappa.size
+    again = run_sweep(
+        grid, 0, cache=False, committed=tmp_path / "data", compute=False, progress=False
+    )
+    assert again.committed == grid.size
+
+
+def test_a_dataset_that_leaves_a_parameter_unstated_is_refused(tmp_path):
+    grid = tiny_grid("committed_unstated", kappa=[0.5])
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    dropped = ds.isel(kappa=0, drop=True)  # kappa is now stated nowhere
+    with pytest.raises(ValueError, match="does not state kappa"):
+        dataset_records(dropped)
+    save_dataset(dropped, tmp_path / "dropped.nc")
+    with pytest.warns(CommittedDataWarning, match="does not state kappa"):
+        assert len(CommittedStore(tmp_path)) == 0
+
+
 def test_provenance_names_commit_and_date():
     info = provenance()
     assert info["git_commit"] and info["created"][:4].isdigit()
