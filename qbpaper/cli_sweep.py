@@ -64,6 +64,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("--dissipation", default="collective", help="collective (default) or local")
     ex.add_argument("--cache", metavar="DIR", help="cache folder to read")
     ex.add_argument("--data", metavar="DIR", help="output folder (default: data/paper/)")
+    ex.add_argument("--replace", action="store_true",
+                    help="overwrite committed points whose cached values differ (refused "
+                    "otherwise)")  # fmt: skip
     ex.set_defaults(func=run_export)
 
 
@@ -247,7 +250,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
         names = [grids.resolve(n) for n in args.names]
         done = export(names, profile=args.profile, cache=args.cache, root=args.data,
-                      dissipation=args.dissipation)  # fmt: skip
+                      dissipation=args.dissipation, replace=args.replace)  # fmt: skip
     except (ValueError, ExportError) as exc:
         return fail(exc)
     for item in done:

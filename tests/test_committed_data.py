@@ -97,6 +97,43 @@ def test_export_refuses_to_drop_committed_points(tmp_path):
     assert again[0].present == 0
 
 
+def test_export_refuses_to_change_committed_values_unless_told(tmp_path):
+    """The cache is read before the committed files: a point whose cached value differs from
+    the committed one (other code or settings, same model version) must not replace it
+    silently."""
+    from qbpaper.cache import Cache, Record, cache_key
+    from qbpaper.grids import get as get_grid
+    from qbpaper.observables import OBSERVABLE_KEYS
+    from qbpaper.sweep import solver_name
+
+    points = get_grid("cutoff", "quick").points()[:2]
+    solver = solver_name(simulate)
+
+    def fill(root, value):
+        store = Cache(root)
+        for pt in points:
+            key = cache_key(pt.params, solver)
+            values = dict.fromkeys(OBSERVABLE_KEYS, value)
+            store.put(Record(key, pt.params.to_dict(), values, solver=solver))
+
+    fill(tmp_path / "a", 0.25)
+    fill(tmp_path / "b", 0.75)
+    fill(tmp_path / "c", 0.25 * (1 + 1e-9))  # a rounding-level difference is no change
+    data = tmp_path / "data"
+
+    def committed_e_max():
+        values = xr.load_dataset(data / "cutoff_quick.nc", engine="scipy").E_max.values
+        return sorted(values[np.isfinite(values)])
+
+    export(["cutoff"], profile="quick", cache=tmp_path / "a", root=data)
+    export(["cutoff"], profile="quick", cache=tmp_path / "c", root=data)
+    with pytest.raises(ExportError, match="2 points .* would change value"):
+        export(["cutoff"], profile="quick", cache=tmp_path / "b", root=data)
+    assert committed_e_max() == pytest.approx([0.25, 0.25], rel=1e-8)
+    export(["cutoff"], profile="quick", cache=tmp_path / "b", root=data, replace=True)
+    assert committed_e_max() == [0.75, 0.75]
+
+
 def test_cached_only_uses_committed_scalars_of_series_points(tmp_path):
     grid = tiny_grid("committed_series_ro", N=[1])
     ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
