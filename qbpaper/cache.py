@@ -89,6 +89,7 @@ class Record:
     warnings: tuple[str, ...] = ()
     series: dict[str, np.ndarray] = field(default_factory=dict)
     solver: str = ""
+    method: str = ""  # the integrator path the solve took (Trajectory.method); "": not recorded
     elapsed: float = 0.0  # wall seconds of the solve
     cpu: float = 0.0  # CPU seconds of the solving process
 
@@ -98,6 +99,7 @@ class Record:
             "key": self.key,
             "model_version": MODEL_VERSION,
             "solver": self.solver,
+            "method": self.method,
             "params": self.params,
             "observables": self.observables,
             "warnings": list(self.warnings),
@@ -136,6 +138,7 @@ def decode(data: bytes, key: str, params: dict[str, Any] | None = None) -> Recor
             warnings=tuple(meta["warnings"]),
             series=series,
             solver=meta["solver"],
+            method=str(meta.get("method", "")),  # entries written before it was recorded
             elapsed=float(meta["elapsed"]),
             cpu=float(meta.get("cpu", 0.0)),
         )

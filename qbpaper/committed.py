@@ -35,7 +35,7 @@ from qbpaper.grids import field_of, field_type
 from qbpaper.params import MODEL_VERSION, Params
 
 DATA_ENV = "QBPAPER_DATA"
-_NOT_OBSERVABLES = ("warnings", "error")
+_NOT_OBSERVABLES = ("warnings", "method", "error")
 
 
 class CommittedDataWarning(UserWarning):
@@ -113,6 +113,7 @@ def dataset_records(ds: xr.Dataset) -> dict[str, Record]:
         )
     stack = np.stack([ds[k].transpose(*dims).values for k in names], axis=-1)
     warn = ds["warnings"].transpose(*dims).values if "warnings" in ds else None
+    method = ds["method"].transpose(*dims).values if "method" in ds else None
     out: dict[str, Record] = {}
     for index in np.ndindex(*stack.shape[:-1]):
         values = stack[index]
@@ -128,6 +129,7 @@ def dataset_records(ds: xr.Dataset) -> dict[str, Record]:
             observables={k: float(v) for k, v in zip(names, values, strict=True)},
             warnings=tuple(line for line in text.split("\n") if line),
             solver=solver,
+            method=str(method[index]) if method is not None else "",
         )
     return out
 

@@ -144,6 +144,7 @@ def _record_of(task: Task, traj: Any, elapsed: float, cpu: float) -> Record:
         warnings=tuple(str(w) for w in getattr(traj, "warnings", ())),
         series=series,
         solver=task.solver,
+        method=str(getattr(traj, "method", "")),
         elapsed=elapsed,
         cpu=cpu,
     )
@@ -640,6 +641,7 @@ def build_dataset(
     names = _observable_keys(records)
     values = {k: np.full(shape, np.nan) for k in names}
     warn = np.full(shape, "", dtype=object)
+    method = np.full(shape, "", dtype=object)
     error = np.full(shape, "", dtype=object)
     kept: list[tuple[Point, Record]] = []
     for pt, key in zip(points, keys, strict=True):
@@ -651,10 +653,12 @@ def build_dataset(
         for k, v in rec.observables.items():
             values[k][pt.index] = v
         warn[pt.index] = "\n".join(rec.warnings)
+        method[pt.index] = rec.method
         if grid.keeps_series(pt) and rec.series:  # committed records hold no series
             kept.append((pt, rec))
     variables: dict[str, Any] = {k: (dims, v) for k, v in values.items()}
     variables["warnings"] = (dims, warn.astype(str))
+    variables["method"] = (dims, method.astype(str))
     variables["error"] = (dims, error.astype(str))
     coords: dict[str, Any] = {d: np.asarray(grid.coords[d]) for d in dims}
     if kept:
@@ -685,6 +689,10 @@ def build_dataset(
     attrs.update({f"param_{k}": _attr(v) for k, v in grid.fixed_params().items()})
     ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     ds["warnings"].attrs["description"] = "solver warnings, newline-separated"
+    ds["method"].attrs["description"] = (
+        "integrator path of the solve (Trajectory.method), e.g. dop853+chebyshev; empty: not "
+        "computed, or computed before the path was recorded"
+    )
     ds["error"].attrs["description"] = "error message of a failed point, else empty"
     if "t" in ds.coords:
         ds["t"].attrs["units"] = "1/omega_q"

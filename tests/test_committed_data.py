@@ -83,6 +83,23 @@ def test_round_trip_through_committed_store(tmp_path):
     for name in ("E_max", "tau", "S_q_final", "S_c_max"):
         np.testing.assert_array_equal(again.dataset[name].values, first.dataset[name].values)
     assert (again.dataset["warnings"].values == first.dataset["warnings"].values).all()
+    assert (again.dataset["method"].values == first.dataset["method"].values).all()
+
+
+def test_each_point_records_its_integrator_path(tmp_path):
+    """The integrator path ('auto' resolves per point) travels from the solve through the cache
+    and the committed file to the dataset."""
+    grid = tiny_grid("committed_method")
+    first = run_sweep(grid, 0, cache=tmp_path / "cache", committed=False, progress=False)
+    for pt in grid.points():
+        expected = simulate(pt.params).method
+        assert expected and first.dataset["method"].values[pt.index] == expected
+    cached = run_sweep(grid, 0, cache=tmp_path / "cache", committed=False, progress=False)
+    assert cached.computed == 0
+    assert (cached.dataset["method"].values == first.dataset["method"].values).all()
+    save_dataset(first.dataset, tmp_path / "data" / "tiny.nc")
+    records = CommittedStore(tmp_path / "data").records
+    assert {rec.method for rec in records.values()} == set(first.dataset["method"].values.ravel())
 
 
 def test_missing_points_are_nan_without_compute(tmp_path):
