@@ -38,6 +38,36 @@ DATA_ENV = "QBPAPER_DATA"
 _NOT_OBSERVABLES = ("warnings", "method", "error")
 
 
+#: Relative agreement expected of one point computed twice (recomputed by the staleness test,
+#: or re-exported from another cache). Absolute floors below which a difference is integrator
+#: error, not a change: recomputing 270 random committed points (N <= 10) on 2026-12-04, with
+#: integrator paths changed since some were computed, needed up to 8e-8 absolute (E_max =
+#: 0.0235 under strong dephasing, rel 3.5e-6; entropies near 1e-3), global errors of a solve
+#: at rtol 1e-9 on O(1) quantities, so energies, entropies, times and photon numbers get
+#: AGREEMENT_RTOL itself as floor. top_fock_max is a small population compared with the cutoff
+#: threshold 1e-4: it moved 3e-14 at 7e-9 (N <= 10) and 4e-11 at 1e-9 (a capped TC point,
+#: N = 25), so its floor is 1e-9. trace_drift_max measures rounding itself (2e-15 -> 8e-8
+#: between integrator paths) and is not compared.
+AGREEMENT_RTOL = 1e-6
+AGREEMENT_FLOORS = MappingProxyType({"top_fock_max": 1e-9})
+NOT_COMPARED = ("trace_drift_max",)
+
+
+def disagreeing_observables(stored: Mapping[str, float], fresh: Mapping[str, float]) -> list[str]:
+    """The observables of one point whose ``fresh`` value departs from the ``stored`` one by
+    more than ``AGREEMENT_RTOL`` relative plus the observable's floor, as "name = old
+    committed, new now" (observables missing from either side are not compared)."""
+    out = []
+    for key, was in stored.items():
+        now = fresh.get(key)
+        if key in NOT_COMPARED or now is None or (np.isnan(was) and np.isnan(now)):
+            continue
+        floor = AGREEMENT_FLOORS.get(key, AGREEMENT_RTOL)
+        if not abs(now - was) <= AGREEMENT_RTOL * abs(was) + floor:
+            out.append(f"{key} = {was} committed, {now} now")
+    return out
+
+
 class CommittedDataWarning(UserWarning):
     """A file in the committed-data folder could not be read or is stale; it is skipped."""
 

@@ -21,34 +21,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from qbpaper.cache import Cache, Record
-from qbpaper.committed import dataset_records, default_data_dir
+from qbpaper.cache import Cache
+from qbpaper.committed import dataset_records, default_data_dir, disagreeing_observables
 from qbpaper.grids import get as get_grid
 from qbpaper.sweep import NETCDF_ENGINE, run_sweep, save_dataset
 
 
 class ExportError(RuntimeError):
     """An export that would lose or change committed points, or cannot be written."""
-
-
-#: How far a re-exported point may move before :func:`export` calls it changed: relative
-#: ``CHANGE_RTOL`` with an absolute floor ``CHANGE_ATOL`` (the integrator's own atol, so that
-#: near-zero diagnostics such as top_fock_max do not trip on rounding). ``trace_drift_max``
-#: measures rounding itself and is not compared.
-CHANGE_RTOL = 1e-6
-CHANGE_ATOL = 1e-12
-_NOT_COMPARED = ("trace_drift_max",)
-
-
-def _changed(old: Record, new: Record) -> tuple[str, float, float] | None:
-    """The first observable (name, old, new) that differs between two records of one point."""
-    for name, was in old.observables.items():
-        now = new.observables.get(name, np.nan)
-        if name in _NOT_COMPARED or (np.isnan(was) and np.isnan(now)):
-            continue
-        if not np.isclose(now, was, rtol=CHANGE_RTOL, atol=CHANGE_ATOL):
-            return name, was, now
-    return None
 
 
 @dataclass(frozen=True)
@@ -130,9 +110,10 @@ def export(
     The file is ``<grid>.nc`` for the paper profile and collective channels, else
     ``<grid>_<profile>[_<dissipation>].nc``. Raises :class:`ExportError` if an existing file
     holds points the new one would not (a different grid under the same name), or if a point
-    it holds would get different values (beyond ``CHANGE_RTOL``/``CHANGE_ATOL``): the cache is
-    read before the committed files, so a point recomputed by other code or settings of the
-    same model version would otherwise replace the committed value silently. ``replace=True``
+    it holds would get different values (beyond what computing a point twice gives, see
+    :func:`~qbpaper.committed.disagreeing_observables`): the cache is read before the committed
+    files, so a point recomputed by other code or settings of the same model version would
+    otherwise replace the committed value silently. ``replace=True``
     accepts such changes.
     """
     folder = Path(root).expanduser() if root is not None else default_data_dir()
@@ -154,13 +135,17 @@ def export(
                     f"{path} holds {len(lost)} points that grid {grid.name!r} ({profile}) "
                     "does not; export to another folder (--data) or remove the file first"
                 )
-            changed = {k: c for k in old if (c := _changed(old[k], kept[k])) is not None}
+            changed = {
+                k: diff
+                for k in old
+                if (diff := disagreeing_observables(old[k].observables, kept[k].observables))
+            }
             if changed and not replace:
-                key, (name, was, now) = next(iter(changed.items()))
+                key, diff = next(iter(changed.items()))
                 raise ExportError(
-                    f"{len(changed)} points of {path} would change value, e.g. {name} "
-                    f"{was!r} -> {now!r} at {old[key].params}; the cache holds results of other "
-                    "code or settings. Export with replace (--replace) to overwrite them"
+                    f"{len(changed)} points of {path} would change value, e.g. {diff[0]} at "
+                    f"{old[key].params}; the cache holds results of other code or settings. "
+                    "Export with replace (--replace) to overwrite them"
                 )
         present = int(np.isfinite(ds["E_max"]).sum()) if "E_max" in ds else 0
         ds.attrs.update(provenance())

@@ -25,51 +25,26 @@ from qbpaper.committed import (
     CommittedStore,
     dataset_records,
     default_data_dir,
+    disagreeing_observables,
 )
 from qbpaper.params import MODEL_VERSION, Params
 from qbpaper.publish import ExportError, export, provenance
 from qbpaper.sweep import run_sweep, save_dataset
 
-TOLERANCE = 1e-6  # relative agreement of a recomputed committed observable
-# Absolute floors below which a difference is integrator error, not staleness. Recomputing 270
-# random committed points (N <= 10) on 2026-12-04, with integrator paths changed since some were
-# computed, needed up to 8e-8 absolute (E_max = 0.0235 under strong dephasing, rel 3.5e-6;
-# entropies near 1e-3): global errors of a solve at rtol 1e-9 on O(1) quantities, so the floor
-# for energies, entropies, times and photon numbers is TOLERANCE itself. top_fock_max is a
-# small population, compared with the cutoff threshold 1e-4: its deviations were 3e-14 at
-# 7e-9 (N <= 10) and 4e-11 at 1e-9 (the capped TC point, N = 25), so its floor is 1e-9 and
-# a wrong cutoff diagnostic above about 1e-10 cannot hide (the old floor of 1e-6 hid it
-# below 1e-7). trace_drift_max measures rounding itself (2e-15 -> 8e-8 between paths): not
-# compared.
-FLOORS = {"top_fock_max": 1e-9}
-DEFAULT_FLOOR = TOLERANCE
-NOT_COMPARED = ("trace_drift_max",)
 SAMPLE = 10
 MAX_N_SAMPLED = 10
 
 
-def stale_observables(stored: dict[str, float], fresh: dict[str, float]) -> list[str]:
-    """The observables whose recomputed value departs from the committed one."""
-    out = []
-    for key, was in stored.items():
-        now = fresh.get(key)
-        if key in NOT_COMPARED or now is None or (np.isnan(was) and np.isnan(now)):
-            continue
-        if not abs(now - was) <= TOLERANCE * abs(was) + FLOORS.get(key, DEFAULT_FLOOR):
-            out.append(f"{key} = {was} committed, {now} now")
-    return out
-
-
-def test_stale_observables_catches_small_values_and_forgives_rounding():
+def test_disagreeing_observables_catch_small_values_and_forgive_rounding():
     stored = {"E_max": 0.02, "top_fock_max": 3e-6, "S_q_final": 1e-3, "trace_drift_max": 1e-15}
-    assert stale_observables(stored, stored) == []
+    assert disagreeing_observables(stored, stored) == []
     rounding = {"E_max": 0.02 + 1e-7, "top_fock_max": 3e-6 + 5e-11,
                 "S_q_final": 1e-3 + 1e-7, "trace_drift_max": 1e-8}  # fmt: skip
-    assert stale_observables(stored, rounding) == []
+    assert disagreeing_observables(stored, rounding) == []
     for key in ("E_max", "top_fock_max", "S_q_final"):
         tenfold = {**stored, key: 10 * stored[key]}
-        assert stale_observables(stored, tenfold) == [f"{key} = {stored[key]} committed, "
-                                                      f"{tenfold[key]} now"]  # fmt: skip
+        expected = f"{key} = {stored[key]} committed, {tenfold[key]} now"
+        assert disagreeing_observables(stored, tenfold) == [expected]
 
 
 def test_round_trip_through_committed_store(tmp_path):
@@ -281,7 +256,7 @@ def test_committed_points_recompute():
     sample = random.Random(seed).sample(candidates, SAMPLE)
     for name, rec in sample:
         p = Params(**rec.params)
-        stale = stale_observables(rec.observables, simulate(p).observables().as_dict())
+        stale = disagreeing_observables(rec.observables, simulate(p).observables().as_dict())
         assert not stale, f"stale committed data in {name} (seed {seed}) at {p}: {stale}"
 
 
@@ -307,7 +282,7 @@ def test_a_committed_capped_point_recomputes():
     name, p, rec = random.Random(seed).choice(candidates)
     traj = simulate(p)
     assert "+cap" in traj.method, traj.method
-    stale = stale_observables(rec.observables, traj.observables().as_dict())
+    stale = disagreeing_observables(rec.observables, traj.observables().as_dict())
     assert not stale, f"stale committed data in {name} (seed {seed}) at {p}: {stale}"
 
 
