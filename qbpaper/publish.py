@@ -113,8 +113,7 @@ def export(
     it holds would get different values (beyond what computing a point twice gives, see
     :func:`~qbpaper.committed.disagreeing_observables`): the cache is read before the committed
     files, so a point recomputed by other code or settings of the same model version would
-    otherwise replace the committed value silently. ``replace=True``
-    accepts such changes.
+    otherwise replace the committed value silently. ``replace=True`` accepts such changes.
     """
     folder = Path(root).expanduser() if root is not None else default_data_dir()
     written = []
