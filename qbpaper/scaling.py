@@ -95,7 +95,12 @@ __all__ = [
     "PowerLawFit",
     "PowerLawFitError",
     "Z_CENTERS",
+    "CENSORED",
+    "INCONCLUSIVE",
+    "MIN_SIZE_FRACTION",
+    "UNINFORMATIVE_WIDTH",
     "Z_MAX",
+    "censored_tau",
     "exponent_table",
     "fit_power_law",
     "fit_power_law_da",
@@ -118,6 +123,19 @@ _IQR_SIGMA = 1.3490  # IQR of a unit Gaussian
 _WIDE = 4.0  # exponent_table flags curves whose bootstrap interval is this much wider than t
 #: Variables fitted for each observable when ``refined=True`` (grid-independent maxima).
 _REFINED = {"E_max": "E_max_refined", "tau": "tau_refined", "P_max": "P_max_refined"}
+#: A curve's 95 % interval wider than this (in exponent units) cannot tell a constant
+#: (alpha = 0) from an extensive (alpha = 1) observable: exponent_table does not count it as
+#: evidence either way.
+UNINFORMATIVE_WIDTH = 1.0
+#: exponent_table fits a curve only when it has finite points at this fraction of the sizes
+#: of the data (and at least 3): an incomplete grid is not silently fitted on a few sizes.
+MIN_SIZE_FRACTION = 0.5
+#: Row verdict when every fitted curve's interval is wider than UNINFORMATIVE_WIDTH.
+INCONCLUSIVE = "inconclusive"
+#: Row verdict of tau and P_max when too few points remain once the charging times at the end
+#: of the time window are left out.
+CENSORED = "censored (tau = t_f)"
+_CENSORED_OBSERVABLES = ("tau", "P_max")
 
 
 class PowerLawFitError(ValueError):
@@ -685,6 +703,8 @@ def regime_data(
 
 
 def _verdict(lo: float, hi: float, plo: float, phi: float) -> str:
+    """ "agrees" when [lo, hi] overlaps the paper's [plo, phi] (touching counts), else
+    "differs by" the gap between the two intervals."""
     if hi < plo:
         return _differs(plo - hi)
     if lo > phi:
@@ -697,6 +717,36 @@ def _differs(gap: float) -> str:
     return f"differs by {gap:.2f}" if gap >= 0.005 else f"differs by {gap:.1g}"
 
 
+def censored_tau(
+    ds: xr.Dataset, *, t_final: float | None = None, dt: float | None = None
+) -> xr.DataArray:
+    """True where the charging time lies at the end of the time window: E(t) was still rising
+    at t_f, so tau (and P_max = E_max/tau) is a bound set by the window, not a property of the
+    battery.
+
+    Uses the grid ``tau`` (else ``tau_refined``): censored when tau >= t_f - dt/2, i.e. the
+    maximum is the last sample. ``t_final`` and ``dt`` come from a ``t_final``/``dt``
+    coordinate of ``ds``, else its ``param_t_final``/``param_dt`` attributes (as sweeps write
+    them), else the defaults of :class:`qbpaper.params.Params`; arguments override all three.
+    """
+    from qbpaper.params import Params  # local: keeps scaling importable without the engine
+
+    var = "tau" if "tau" in ds.data_vars else _REFINED["tau"]
+    if var not in ds.data_vars:
+        raise ValueError(f"dataset has no variable 'tau' or {_REFINED['tau']!r}")
+    defaults = Params()
+
+    def window(name: str, given: float | None) -> Any:
+        if given is not None:
+            return given
+        if name in ds.coords:
+            return ds[name]
+        return float(ds.attrs.get(f"param_{name}", getattr(defaults, name)))
+
+    tf, step = window("t_final", t_final), window("dt", dt)
+    return (ds[var] >= tf - 0.5 * step).rename("tau_censored")
+
+
 def exponent_table(
     ds: xr.Dataset,
     regime: str,
@@ -705,6 +755,7 @@ def exponent_table(
     sel: Mapping[Hashable, Any] | None = None,
     refined: bool = True,
     observables: Sequence[str] = EXPONENT_OBSERVABLES,
+    censor: bool = True,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """Our scaling exponents beside the paper's for one regime (Figs. 14-16, App. B).
@@ -714,26 +765,44 @@ def exponent_table(
     :func:`regime_data`) is fitted separately with :func:`fit_power_law` (keyword arguments are
     passed on). Like the paper, which reports one range over its curves, a row summarises the
     curves: ``alpha`` is the median of the curve exponents, ``alpha_low``/``alpha_high`` their
-    range, and ``ci_low``/``ci_high`` the envelope of their bootstrap intervals (min ci_low,
-    max ci_high). ``verdict`` is "agrees" when that envelope overlaps the paper's range and
-    "differs by X" otherwise, X being the gap between the two intervals. ``note`` flags
-    failed fits and curves whose bootstrap interval is > 4x their t interval (an outlier that
-    can mask itself from the rule; see the module docstring).
+    range, and ``ci_low``/``ci_high`` the envelope of their 95 % intervals (min ci_low, max
+    ci_high; a curve without an interval enters as its exponent).
 
-    Missing points (NaN, e.g. failed sweep points) are left out of a curve by default
-    (``nan_policy="omit"``) and counted in ``note``; a curve with fewer than 3 valid points is
-    not fitted ("no fit" when no curve of a row could be fitted).
+    The verdict is reached curve by curve. A curve agrees when its interval overlaps the
+    paper's range (touching counts) and differs when it misses it; an interval that overlaps
+    but is wider than :data:`UNINFORMATIVE_WIDTH` is inconclusive (it would "agree" with
+    almost anything) and not counted. The row is "agrees" when every counted curve agrees,
+    "partly" when some do, "differs by X" when none does (X: the gap of the closest curve),
+    :data:`INCONCLUSIVE` when no curve is counted, and "no fit" when no curve could be fitted.
+    ``curves_agree`` gives "k of n" counted curves that agree, per setup when setups are
+    pooled, and how many were inconclusive. Each interval misses its true exponent with
+    probability ~5 %, so with many curves a lone miss ("partly", n - 1 of n) can be chance.
+    ``note`` flags failed fits, curves whose bootstrap interval is > 4x their t interval (an
+    outlier that can mask itself from the rule; see the module docstring).
+
+    Missing points (NaN, e.g. failed or not yet computed sweep points) are left out of a curve
+    (``nan_policy="omit"``) and counted in ``note``; a curve is fitted only with finite points
+    at :data:`MIN_SIZE_FRACTION` of the sizes and at least 3 of them.
+
+    With ``censor=True`` (default) the points whose charging time is the end of the time
+    window (:func:`censored_tau`) are left out of the tau and P_max curves, and counted in
+    ``note``: there tau = t_f is set by the window, and a curve of them has exponent 0 by
+    construction. A row that loses every curve that way is :data:`CENSORED`.
 
     ``refined=True`` (default) fits ``E_max_refined``, ``tau_refined``, ``P_max_refined``
     (maxima located between grid points) for E_max, tau and P_max; ``False`` the grid values.
 
     Returns a DataFrame indexed by (model, observable) with columns ``paper, ours, alpha,
-    ci_low, ci_high, verdict, alpha_low, alpha_high, paper_low, paper_high, n_curves,
-    n_dropped, note``; ``attrs`` records the regime and the curves used.
+    ci_low, ci_high, verdict, curves_agree, alpha_low, alpha_high, paper_low, paper_high,
+    n_curves, n_dropped, note``; ``attrs`` records the regime and the curves used.
     """
     if regime not in REGIME_RATES:
         raise ValueError(f"unknown regime {regime!r}; choose one of {REGIMES}")
     fit_kwargs = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
+    censored = None
+    if censor and any(o.removesuffix("_refined") in _CENSORED_OBSERVABLES for o in observables):
+        with_mask = ds.assign(tau_censored=censored_tau(ds).astype(float))
+        censored = regime_data(with_mask, "tau_censored", regime, setup=setup, sel=sel) > 0
     rows = []
     labels: list[str] = []
     for obs in observables:
@@ -741,18 +810,39 @@ def exponent_table(
         var = _REFINED.get(base, base) if refined else base
         curves = regime_data(ds, var, regime, setup=setup, sel=sel)
         labels = [str(v) for v in curves["curve"].values]
-        fits = fit_power_law_da(curves, "N", **fit_kwargs)
+        n_censored = 0
+        if censored is not None and base in _CENSORED_OBSERVABLES:
+            hit = censored & np.isfinite(curves)
+            n_censored_by_model = hit.sum(["curve", "N"])
+            curves = curves.where(~censored)
+        n_sizes = curves.sizes["N"]
+        need = max(_MIN_POINTS, math.ceil(MIN_SIZE_FRACTION * n_sizes))
+        short = np.isfinite(curves).sum("N") < need
+        fits = fit_power_law_da(curves.where(~short), "N", **fit_kwargs)
         models = [m for m in MODELS if m in curves["model"].values]
         for model in models:
             f = fits.sel(model=model)
             pe = paper_exponent(regime, model, base)
             good = np.isfinite(f["alpha"].values)
-            notes = sorted({str(v) for v in f["note"].values if v})
-            n_fail = int((~good).sum())
+            n_short = int(short.sel(model=model).values.sum())
+            if censored is not None and base in _CENSORED_OBSERVABLES:
+                n_censored = int(n_censored_by_model.sel(model=model))
+            notes = sorted({str(v) for v in f["note"].values[~short.sel(model=model).values] if v})
+            n_fail = int((~good).sum()) - n_short
+            failed = [f"{n_fail} curve(s) not fitted"] if n_fail > 0 else []
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = (f["ci_high"] - f["ci_low"]).values / (f["t_high"] - f["t_low"]).values
             n_wide = int((ratio > _WIDE).sum())
             n_nan = int(f["n_omitted"].values[good].sum())
+            if n_censored:
+                notes.insert(
+                    0, f"{n_censored} point(s) with tau at the window's end t_f left out (censored)"
+                )
+            if n_short:
+                notes.append(
+                    f"{n_short} curve(s) with points at fewer than {need} of {n_sizes} sizes "
+                    "not fitted"
+                )
             if n_nan:
                 notes.append(f"{n_nan} NaN point(s) omitted from fitted curves")
             if n_wide:
@@ -768,32 +858,31 @@ def exponent_table(
                 "paper_high": pe.high,
                 "n_curves": int(good.sum()),
                 "n_dropped": int(f["n_dropped"].values[good].sum()),
-                "note": "; ".join(([f"{n_fail} curve(s) not fitted"] if n_fail else []) + notes),
+                "note": "; ".join(failed + notes),
             }
             if good.any():
                 a = f["alpha"].values[good]
-                lows, highs = f["ci_low"].values[good], f["ci_high"].values[good]
-                lo = hi = math.nan
-                if np.isfinite(lows).any() and np.isfinite(highs).any():
-                    # A curve without an interval (too few distinct resamples, e.g. 3 points)
-                    # enters the envelope as its exponent: the envelope holds every curve.
-                    lo = float(np.min(np.where(np.isfinite(lows), lows, a)))
-                    hi = float(np.max(np.where(np.isfinite(highs), highs, a)))
+                # A curve without an interval (too few distinct resamples, e.g. 3 points)
+                # enters as its exponent: the envelope holds every curve.
+                lows = np.where(np.isfinite(f["ci_low"].values[good]), f["ci_low"].values[good], a)
+                highs = np.where(
+                    np.isfinite(f["ci_high"].values[good]), f["ci_high"].values[good], a
+                )
+                lo, hi = float(lows.min()), float(highs.max())
+                setups = np.asarray(f["setup"].values)[good] if "setup" in f.coords else None
+                verdict, agree_text = _curve_verdict(lows, highs, pe.low, pe.high, setups)
                 row.update(
                     alpha=float(np.median(a)),
                     alpha_low=float(a.min()),
                     alpha_high=float(a.max()),
                     ci_low=lo,
                     ci_high=hi,
+                    verdict=verdict,
+                    curves_agree=agree_text,
                 )
                 amin, amax = f"{a.min():.2f}", f"{a.max():.2f}"
                 span = amin if amin == amax else f"{amin} to {amax}"
-                if math.isfinite(lo) and math.isfinite(hi):
-                    row["ours"] = f"{span} [{lo:.2f}, {hi:.2f}]"
-                    row["verdict"] = _verdict(lo, hi, pe.low, pe.high)
-                else:
-                    row["ours"] = span
-                    row["verdict"] = "no interval"
+                row["ours"] = f"{span} [{lo:.2f}, {hi:.2f}]"
             else:
                 row.update(
                     alpha=math.nan,
@@ -802,7 +891,8 @@ def exponent_table(
                     ci_low=math.nan,
                     ci_high=math.nan,
                     ours="n/a",
-                    verdict="no fit",
+                    verdict=CENSORED if n_censored and n_short else "no fit",
+                    curves_agree="",
                 )
             rows.append(row)
     cols = [
@@ -812,6 +902,7 @@ def exponent_table(
         "ci_low",
         "ci_high",
         "verdict",
+        "curves_agree",
         "alpha_low",
         "alpha_high",
         "paper_low",
@@ -823,3 +914,45 @@ def exponent_table(
     df = pd.DataFrame(rows).set_index(["model", "observable"])[cols]
     df.attrs.update(regime=regime, curves=labels, refined=refined)
     return df
+
+
+def _curve_verdict(
+    lows: np.ndarray,
+    highs: np.ndarray,
+    plo: float,
+    phi: float,
+    setups: np.ndarray | None = None,
+) -> tuple[str, str]:
+    """Row verdict from the curves' intervals [lows, highs] against the paper's [plo, phi]
+    (see :func:`exponent_table`), and the text "k of n" decisive curves that agree (per setup
+    when several). A curve is decisive when its interval misses the paper's range (of any
+    width) or overlaps it while no wider than UNINFORMATIVE_WIDTH; "differs by" is the gap of
+    the closest decisive curve."""
+    overlaps = (highs >= plo) & (lows <= phi)
+    vague = overlaps & ((highs - lows) > UNINFORMATIVE_WIDTH)
+    decisive = ~vague
+    n_vague = int(vague.sum())
+    tail = f"; {n_vague} inconclusive" if n_vague else ""
+    if not decisive.any():
+        return INCONCLUSIVE, f"0 of 0 decisive{tail}"
+    agrees = overlaps & decisive
+    k, n = int(agrees.sum()), int(decisive.sum())
+    text = f"{k} of {n}"
+    names = [str(x) for x in setups] if setups is not None else []
+    if len(set(names) - {""}) > 1:
+        parts = []
+        for name in dict.fromkeys(names):
+            mine = np.asarray(names) == name
+            m = int((decisive & mine).sum())
+            part = f"{name} {int((agrees & mine).sum())} of {m}" if m else f"{name} none decisive"
+            parts.append(part)
+        text += " (" + ", ".join(parts) + ")"
+    text += tail
+    if k == n:
+        return "agrees", text
+    if k > 0:
+        return "partly", text
+    # no decisive curve agrees: the gap of the closest one (curves on both sides of the
+    # paper's range must not make an envelope that "agrees")
+    gaps = np.maximum(plo - highs, lows - phi)[decisive]
+    return _differs(float(gaps.min())), text

@@ -5,8 +5,9 @@ hard-coded, never tuned towards the paper):
 
 * :func:`exponent_scorecard` - the thirty exponents of Sec. IV.3 / App. B (three regimes x two
   models x E_max, tau, P_max, S_q^f, S_c^f) beside ours, built on
-  :func:`qbpaper.scaling.exponent_table` (verdict "agrees" when the envelope of our 95 %
-  intervals overlaps the paper's range);
+  :func:`qbpaper.scaling.exponent_table` (verdict per curve: "agrees" when every curve whose
+  95 % interval is informative overlaps the paper's range, "partly" when some do; charging
+  times at the end of the time window are censored, not fitted);
 * :data:`CLAIMS` and :func:`claim_scorecard` - one qualitative claim per figure panel group
   (Figs. 2-12, 14-16, Table 1), each checked by a small function ``check(ds) -> Check``;
 * :func:`table1_side_by_side` - Table 1 (App. A) beside our ``cutoff`` grid;
@@ -47,7 +48,15 @@ from qbpaper.paper_data import (
     TABLE1,
     paper_exponent,
 )
-from qbpaper.scaling import exponent_table, fit_power_law, select
+from qbpaper.scaling import (
+    CENSORED,
+    INCONCLUSIVE,
+    MIN_SIZE_FRACTION,
+    UNINFORMATIVE_WIDTH,
+    exponent_table,
+    fit_power_law,
+    select,
+)
 
 __all__ = [
     "APPROX_TOL",
@@ -880,22 +889,31 @@ def check_fig12_energy(ds: xr.Dataset) -> Check:
 
 
 def _regime_agreement(ds: xr.Dataset, regime: str) -> Check:
-    """The regime's ten exponents (:func:`exponent_scorecard`): all that could be fitted agree
-    with the paper: supported; at least half: partly; fewer: not supported. Fewer than
-    MIN_COVERAGE of them fitted: data missing."""
+    """The regime's ten exponents (:func:`exponent_scorecard`): every exponent that could be
+    compared agrees with the paper (all its informative curves): supported; at least half:
+    partly; fewer: not supported. An exponent that agrees only "partly" or is inconclusive
+    (no curve with an informative interval) counts as not agreeing; a censored or unfitted one
+    is not counted. Fewer than MIN_COVERAGE of them counted: data missing."""
     tables = _regime_tables(ds)
     if regime not in tables:
         raise _NotOnGrid(f"no rate pair of the {regime} regime on the grid")
     verdicts = tables[regime]["verdict"]
-    fitted = verdicts[verdicts != "no fit"]
-    hits = [v == "agrees" for v in fitted]
-    verdict = _tally(hits + [None] * (len(verdicts) - len(fitted)))
-    differ = [f"{m} {o}" for (m, o), v in fitted.items() if v != "agrees"]
-    text = f"{sum(hits)} of {len(hits)} exponents agree"
-    if differ:
-        text += "; differ: " + ", ".join(differ)
-    if len(fitted) < len(verdicts):
-        text += f"; {len(verdicts) - len(fitted)} without a fit"
+    uncounted = {"no fit", CENSORED}
+    hits = [None if v in uncounted else v == "agrees" for v in verdicts]
+    verdict = _tally(hits)
+    groups: dict[str, list[str]] = {}
+    for (m, o), v in verdicts.items():
+        kind = "differ" if str(v).startswith("differs") else str(v)
+        groups.setdefault(kind, []).append(f"{m} {o}")
+    counted = [h for h in hits if h is not None]
+    text = f"{sum(counted)} of {len(counted)} exponents agree"
+    for kind, label in (("partly", "partly"), ("differ", "differ"), (INCONCLUSIVE, INCONCLUSIVE)):
+        if groups.get(kind):
+            text += f"; {label}: " + ", ".join(groups[kind])
+    if groups.get(CENSORED):
+        text += "; censored (tau = t_f): " + ", ".join(groups[CENSORED])
+    if groups.get("no fit"):
+        text += f"; {len(groups['no fit'])} without a fit"
     return Check(verdict, text)
 
 
@@ -1150,11 +1168,21 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def claim_scorecard(
-    datasets: Mapping[str, xr.Dataset | None], claims: Sequence[Claim] = CLAIMS
+    datasets: Mapping[str, xr.Dataset | None],
+    claims: Sequence[Claim] = CLAIMS,
+    *,
+    setup: str | None = None,
 ) -> pd.DataFrame:
     """Run every claim's check on ``datasets[claim.grid]``; a grid absent from the mapping (or
-    None) gives "not testable (data missing)". Returns a DataFrame indexed by claim key with
-    columns ``figure, claim, verdict, evidence, our panel``."""
+    None) gives "not testable (data missing)". ``setup`` ("driven" or "undriven") restricts
+    the claims on the ``scaling`` grid (Figs. 11-12, 14-16) to that setup, like
+    :func:`exponent_scorecard`; None pools both (the other figures' checks choose their setups
+    themselves). Returns a DataFrame indexed by claim key with columns ``figure, claim,
+    verdict, evidence, our panel``."""
+    datasets = dict(datasets)
+    scaling_ds = datasets.get(_S)
+    if setup is not None and scaling_ds is not None and "setup" in scaling_ds.dims:
+        datasets[_S] = select(scaling_ds, {"setup": [setup]})  # once: the fits are memoised
     rows = []
     for c in claims:
         ds = datasets.get(c.grid)
@@ -1239,25 +1267,31 @@ def _untestable_rows(regime: str, why: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["model", "observable"])
 
 
-def _agrees(verdict: str) -> bool | None:
-    """True for "agrees", False for "differs by ...", None for anything not a comparison."""
+def _agreement(verdict: str) -> int | None:
+    """2 for "agrees", 1 for "partly", 0 for "differs by ...", None for anything that is not a
+    comparison (inconclusive, censored, not testable)."""
     if verdict == "agrees":
-        return True
+        return 2
+    if verdict == "partly":
+        return 1
     if str(verdict).startswith("differs"):
-        return False
+        return 0
     return None
 
 
 def exponent_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per regime and model: "k of n agree" over the exponents that could be compared, and
-    how many could not."""
+    """Per regime and model: how many of the exponents that could be compared agree and how
+    many partly agree, and how many could not be compared (inconclusive, censored, not
+    testable)."""
     out = {}
     for (regime, model), block in table.groupby(level=["regime", "model"], sort=False):
-        a = [_agrees(v) for v in block["verdict"]]
+        a = [_agreement(v) for v in block["verdict"]]
         comp = [x for x in a if x is not None]
-        text = f"{sum(comp)} of {len(comp)}"
+        text = f"{comp.count(2)} of {len(comp)}"
+        if 1 in comp:
+            text += f" ({comp.count(1)} partly)"
         if len(comp) < len(a):
-            text += f" ({len(a) - len(comp)} not testable)"
+            text += f"; {len(a) - len(comp)} not compared"
         out[(regime, model)] = text
     s = pd.Series(out, name="agree")
     s.index.names = ["regime", "model"]
@@ -1308,8 +1342,9 @@ def representation_comparison(
     Index (regime, model, observable); columns ``paper``, ``collective``, ``local`` (our
     formatted exponent ranges), ``alpha collective``, ``alpha local`` (medians over the
     regime's curves), ``shift`` (local - collective), ``verdict collective``, ``verdict
-    local`` and ``flipped`` (nullable boolean: True where one agrees with the paper and the
-    other differs, False where both compare alike, <NA> where either is not a comparison).
+    local`` and ``flipped`` (nullable boolean: True where the two verdicts differ among
+    "agrees", "partly" and "differs", False where they are alike, <NA> where either is not a
+    comparison: inconclusive, censored or not testable).
     ``attrs["sizes"]``: model -> the sizes it was compared on.
     """
     parts_a, parts_b, sizes, order = [], [], {}, None
@@ -1330,7 +1365,7 @@ def representation_comparison(
     b = pd.concat(parts_b).reindex(order)
     flipped: list[bool | None] = []
     for va, vb in zip(a["verdict"], b["verdict"], strict=True):
-        x, y = _agrees(va), _agrees(vb)
+        x, y = _agreement(va), _agreement(vb)
         flipped.append(None if x is None or y is None else x != y)
     df = pd.DataFrame(
         {
@@ -1352,9 +1387,10 @@ def representation_comparison(
 
 def representation_summary(cmp: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers of :func:`representation_comparison`: how many exponents were compared,
-    how many verdicts flip (and which), the largest |shift| (and where) and the median |shift|.
+    how many verdicts flip (and which), the largest |shift| (and where) and the median |shift|,
+    both over the compared rows only (an inconclusive row's median exponent says little).
     """
-    shift = cmp["shift"].abs().dropna()
+    shift = cmp["shift"].where(cmp["flipped"].notna()).abs().dropna()
     flips = cmp.index[cmp["flipped"].fillna(False).astype(bool)].tolist()
     out: dict[str, Any] = {
         "sizes": cmp.attrs.get("sizes"),
@@ -1406,6 +1442,16 @@ def thresholds() -> pd.DataFrame:
     exponent table reads the paper's "~x", then the claim checks."""
     rows = [
         ("APPROX_HALF_WIDTH", APPROX_HALF_WIDTH, "exponent table: '~x' is [x - this, x + this]"),
+        (
+            "UNINFORMATIVE_WIDTH",
+            UNINFORMATIVE_WIDTH,
+            "exponent table: a wider interval that overlaps the paper's is inconclusive",
+        ),
+        (
+            "MIN_SIZE_FRACTION",
+            MIN_SIZE_FRACTION,
+            "exponent table: a curve is fitted with finite points at this share of sizes",
+        ),
         ("FLAT_TOL", FLAT_TOL, "claims: |median alpha| at most this: 'alpha ~ 0'"),
         ("APPROX_TOL", APPROX_TOL, "claims: |median alpha - x| at most this: 'alpha ~ x'"),
         ("CONSTANT_SPREAD", CONSTANT_SPREAD, "(max - min)/max below this: 'nearly constant'"),

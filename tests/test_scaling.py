@@ -455,11 +455,10 @@ def test_exponent_table_omits_missing_points_and_says_so() -> None:
 def test_exponent_table_envelope_holds_a_curve_without_an_interval() -> None:
     """A 3-point curve gets no bootstrap interval (1 in 9 resamples has one distinct N); its
     exponent must still lie inside the row's envelope, not only in its range."""
-    ds = sweep_like(extra_setup=False)
+    ds = sweep_like(extra_setup=False).sel(N=[5, 25, 50])  # 3 sizes: no curve has one
     curve = {"model": "tc", "gamma_relax": 1e-2, "gamma_deph": 0.5}
     n = ds["N"]
-    steep = ds["E_max_refined"].loc[curve] * n**0.5  # exponent 1.15 + 0.5
-    ds["E_max_refined"].loc[curve] = steep.where(n.isin([5, 25, 50]))
+    ds["E_max_refined"].loc[curve] = ds["E_max_refined"].loc[curve] * n**0.5  # 1.15 + 0.5
     row = exponent_table(ds, "intermediate", n_boot=300).loc[("tc", "E_max")]
     assert row["alpha_high"] == pytest.approx(VARS["E_max"]["tc"] + 0.5, abs=0.05)
     assert row["ci_low"] <= row["alpha_low"] and row["alpha_high"] <= row["ci_high"]
@@ -506,3 +505,87 @@ def test_z_center_changes_which_points_are_dropped() -> None:
     assert uncentred.dropped == () and "no point dropped" in uncentred.note
     with pytest.raises(ValueError, match="z_center"):
         fit_power_law(n, y, z_center="mean")
+
+
+def test_exponent_table_tallies_curves_and_setups() -> None:
+    """Pooled setups: the undriven curves are off the paper's range, so the row is "partly",
+    and the tally says which setup agrees (an envelope over both would have "agreed")."""
+    ds = sweep_like(sigma=0.0)
+    ds["E_max_refined"].loc[{"model": "tc", "setup": "undriven"}] = 0.3  # alpha_E = 0
+    row = exponent_table(ds, "intermediate", n_boot=50).loc[("tc", "E_max")]
+    assert row["verdict"] == "partly"
+    assert row["curves_agree"] == "5 of 10 (driven 5 of 5, undriven 0 of 5)"
+    driven = exponent_table(ds, "intermediate", setup="driven", n_boot=50)
+    assert driven.loc[("tc", "E_max"), "verdict"] == "agrees"
+    assert driven.loc[("tc", "E_max"), "curves_agree"] == "5 of 5"
+
+
+def test_curves_on_both_sides_of_the_papers_range_do_not_agree() -> None:
+    lows, highs = np.array([0.0, 0.6]), np.array([0.1, 0.7])  # paper: 0.2 to 0.4
+    verdict, text = scaling._curve_verdict(lows, highs, 0.2, 0.4)
+    assert verdict == "differs by 0.10" and text == "0 of 2"
+    verdict, text = scaling._curve_verdict(np.array([0.0, 0.3]), np.array([0.1, 0.35]), 0.2, 0.4)
+    assert verdict == "partly" and text == "1 of 2"
+
+
+def test_uninformative_intervals_are_not_evidence() -> None:
+    """A wide interval that overlaps the paper's range would agree with almost anything: it is
+    not counted. One that misses the range is evidence of a difference, however wide."""
+    wide = scaling.UNINFORMATIVE_WIDTH + 0.5
+    verdict, text = scaling._curve_verdict(np.array([-1.0]), np.array([-1.0 + wide]), 0.2, 0.4)
+    assert verdict == scaling.INCONCLUSIVE and "1 inconclusive" in text
+    # a decisive curve that differs decides; the wide one is listed, not counted
+    verdict, text = scaling._curve_verdict(
+        np.array([-1.0, 0.8]), np.array([-1.0 + wide, 0.9]), 0.2, 0.4
+    )
+    assert verdict == "differs by 0.40" and text == "0 of 1; 1 inconclusive"
+    # wide but far from the paper's range: it differs
+    verdict, text = scaling._curve_verdict(np.array([-5.0]), np.array([-1.0]), 0.2, 0.4)
+    assert verdict == "differs by 1.20" and text == "0 of 1"
+    # end to end: very noisy curves give wide intervals
+    ds = sweep_like({**VARS}, sigma=0.0, extra_setup=False)
+    rng = np.random.default_rng(3)
+    ds["S_q_final"] = ds["S_q_final"] * np.exp(rng.normal(0.0, 1.5, ds["S_q_final"].shape))
+    row = exponent_table(ds, "intermediate", n_boot=200).loc[("dicke", "S_q_final")]
+    assert row["ci_high"] - row["ci_low"] > scaling.UNINFORMATIVE_WIDTH
+    assert "inconclusive" in row["curves_agree"] or row["verdict"] == scaling.INCONCLUSIVE
+
+
+def test_charging_times_at_the_end_of_the_window_are_censored() -> None:
+    """A Dicke battery still charging at t_f has tau = t_f at every N: exponent 0 by
+    construction. It must not be reported as a measured exponent."""
+    ds = sweep_like(sigma=0.0, extra_setup=False)
+    ds.attrs.update(param_t_final=50.0, param_dt=0.1)
+    for var in ("tau", "tau_refined"):
+        ds[var].loc[{"model": "dicke"}] = 50.0
+    table = exponent_table(ds, "intermediate", n_boot=50)
+    for obs in ("tau", "P_max"):
+        row = table.loc[("dicke", obs)]
+        assert row["verdict"] == scaling.CENSORED and math.isnan(row["alpha"])
+        assert "50 point(s) with tau at the window's end" in row["note"]
+    assert table.loc[("dicke", "E_max"), "verdict"] == "agrees"  # E_max is not censored
+    assert table.loc[("tc", "tau"), "verdict"] == "agrees"
+    blind = exponent_table(ds, "intermediate", n_boot=50, censor=False)
+    assert blind.loc[("dicke", "tau"), "alpha"] == pytest.approx(0.0, abs=1e-12)
+    # a longer window makes the same times interior: nothing censored
+    longer = exponent_table(ds.assign_attrs(param_t_final=100.0), "intermediate", n_boot=50)
+    assert longer.loc[("dicke", "tau"), "alpha"] == pytest.approx(0.0, abs=1e-12)
+    # censored at N = 5 only: fitted on the other nine sizes, and the note says so
+    part = sweep_like(sigma=0.0, extra_setup=False)
+    part["tau"].loc[{"model": "dicke", "N": 5}] = 50.0
+    row = exponent_table(part, "intermediate", n_boot=50).loc[("dicke", "tau")]
+    assert row["alpha"] == pytest.approx(VARS["tau"]["dicke"]) and row["n_curves"] == 5
+    assert "5 point(s) with tau at the window's end" in row["note"]
+
+
+def test_a_curve_with_too_few_sizes_is_not_fitted() -> None:
+    ds = sweep_like(sigma=0.0, extra_setup=False)
+    curve = {"model": "tc", "gamma_relax": 1e-2, "gamma_deph": 0.5}
+    keep = ds["N"].isin([5, 10, 15, 20])  # 4 of 10 sizes < MIN_SIZE_FRACTION
+    ds["E_max_refined"].loc[curve] = ds["E_max_refined"].loc[curve].where(keep)
+    row = exponent_table(ds, "intermediate", n_boot=50).loc[("tc", "E_max")]
+    assert row["n_curves"] == 4
+    assert "1 curve(s) with points at fewer than 5 of 10 sizes not fitted" in row["note"]
+    keep5 = ds["N"].isin([5, 10, 15, 20, 25])
+    ds["E_max_refined"].loc[curve] = (ds["E_max"].loc[curve]).where(keep5)
+    assert exponent_table(ds, "intermediate", n_boot=50).loc[("tc", "E_max"), "n_curves"] == 5

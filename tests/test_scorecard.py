@@ -23,6 +23,7 @@ from qbpaper.paper_data import (
     TABLE1,
     paper_exponent,
 )
+from qbpaper.scaling import CENSORED
 
 DIMS = ("model", "setup", "dissipation", "N", "g", "kappa", "gamma_relax", "gamma_deph", "nmax")
 _FIT_VAR = {"E_max": "E_max_refined", "tau": "tau_refined", "P_max": "P_max_refined"}
@@ -78,6 +79,23 @@ def _midpoint(regime: str, model: str, obs: str) -> float:
     return 0.5 * (pe.low + pe.high)
 
 
+def chance_misses(table: pd.DataFrame) -> list:
+    """Rows that do not agree only because one curve's 95 % interval missed a single-valued
+    paper exponent ("1.00", "0"): each interval misses its true exponent with probability
+    ~5 %, so on exact power laws at the paper's values such a row is "partly" now and then.
+    Any other row that does not agree is returned too, with its key, so the caller fails."""
+    out = []
+    for key, row in table.iterrows():
+        if row["verdict"] == "agrees":
+            continue
+        k, n = (int(x) for x in row["curves_agree"].split(" (")[0].split(" of "))
+        single = row["paper_low"] == row["paper_high"]
+        out.append(
+            (key, "chance" if single and row["verdict"] == "partly" and k == n - 1 else "bad")
+        )
+    return out
+
+
 def power_law_ds(shift: dict | None = None, noise: float = 0.01, seed: int = 1) -> xr.Dataset:
     """Every curve follows N**alpha with alpha the paper's midpoint (plus ``shift[(regime,
     model, obs)]``), times a small seeded log-normal noise so that intervals have a width."""
@@ -111,7 +129,9 @@ def paper_table(paper_like):
 def test_power_laws_at_the_papers_values_all_agree(paper_table):
     assert len(paper_table) == len(REGIMES) * len(MODELS) * len(EXPONENT_OBSERVABLES)
     assert list(paper_table.index.names) == ["regime", "model", "observable"]
-    assert (paper_table["verdict"] == "agrees").all(), paper_table["verdict"].value_counts()
+    # A row agrees when every curve's 95 % interval meets the paper's value (see chance_misses)
+    assert all(why == "chance" for _, why in chance_misses(paper_table)), chance_misses(paper_table)
+    assert (paper_table["curves_agree"].str.split(" of ").str[1].str[:1] == "6").all()
     for (regime, model, obs), row in paper_table.iterrows():
         assert row["alpha"] == pytest.approx(_midpoint(regime, model, obs), abs=0.05)
         assert row["ci_low"] <= row["alpha"] <= row["ci_high"]
@@ -123,8 +143,9 @@ def test_a_shifted_exponent_differs_and_only_it():
     bad = table.loc[("intermediate", "tc", "P_max")]
     assert bad["verdict"].startswith("differs")
     assert bad["alpha"] == pytest.approx(_midpoint("intermediate", "tc", "P_max") + 0.6, abs=0.05)
+    assert bad["curves_agree"] == "0 of 6 (driven 0 of 3, undriven 0 of 3)"
     others = table.drop(index=("intermediate", "tc", "P_max"))
-    assert (others["verdict"] == "agrees").all()
+    assert all(why == "chance" for _, why in chance_misses(others))
     summary = sc.exponent_summary(table)
     assert summary.loc["tc", "intermediate"] == "4 of 5"
     assert summary.loc["dicke", "intermediate"] == "5 of 5"
@@ -133,7 +154,13 @@ def test_a_shifted_exponent_differs_and_only_it():
 def test_figure_claims_on_paper_like_scaling_data(paper_like):
     result = sc.claim_scorecard({"scaling": paper_like})
     scaling_keys = [c.key for c in sc.CLAIMS if c.grid == "scaling"]
-    assert (result.loc[scaling_keys, "verdict"] == sc.SUPPORTED).all(), result.loc[scaling_keys]
+    table = sc.exponent_scorecard(paper_like)
+    chance = {regime for (regime, *_), why in chance_misses(table) if why == "chance"}
+    figure = {"tuned-decay": "fig14", "intermediate": "fig15", "dephasing-dominated": "fig16"}
+    for key in scaling_keys:
+        # a regime with a chance miss has 9 of 10 exponents agreeing: partly
+        want = sc.PARTLY if key in {figure[r] for r in chance} else sc.SUPPORTED
+        assert result.loc[key, "verdict"] == want, result.loc[key]
     # every other grid is absent: data missing, never a verdict out of thin air
     others = result.drop(index=scaling_keys)
     assert (others["verdict"] == sc.MISSING).all()
@@ -184,9 +211,10 @@ def test_regime_absent_from_the_grid_is_not_testable():
     ds = power_law_ds().sel(gamma_deph=[1e-3, 1e-2])  # only the tuned-decay pairs left
     table = sc.exponent_scorecard(ds, n_boot=300)
     assert (table.xs("intermediate", level="regime")["verdict"] == sc.NOT_TESTABLE).all()
-    assert (table.xs("tuned-decay", level="regime")["verdict"] == "agrees").all()
+    tuned = table.xs("tuned-decay", level="regime", drop_level=False)
+    assert all(why == "chance" for _, why in chance_misses(tuned))
     assert sc.check_fig15(ds).verdict == sc.NOT_TESTABLE
-    assert sc.check_fig14(ds).verdict == sc.SUPPORTED
+    assert sc.check_fig14(ds).verdict == (sc.PARTLY if chance_misses(tuned) else sc.SUPPORTED)
 
 
 # ----------------------------------------------------------------- local vs collective
@@ -519,3 +547,45 @@ def test_thresholds_table_states_the_readings_the_verdicts_use():
     assert table.loc["APPROX_HALF_WIDTH", "value"] == pytest.approx(half_width)
     assert table.loc["APPROX_TOL", "value"] == sc.APPROX_TOL
     assert table.loc["FLAT_TOL", "value"] == sc.FLAT_TOL
+
+
+def test_the_setup_restricts_the_scaling_claims():
+    """Undriven TC power sub-linear: pooled, the claim "every curve super-extensive" fails;
+    restricted to the driven battery it holds. The other grids are not touched."""
+    ds = power_law_ds()
+    for var in ("P_max", "P_max_refined"):
+        sub = ds[var].loc[{"model": "tc", "setup": "undriven"}]
+        ds[var].loc[{"model": "tc", "setup": "undriven"}] = sub / ds["N"] ** 1.4
+    pooled = sc.claim_scorecard({"scaling": ds})
+    driven = sc.claim_scorecard({"scaling": ds}, setup="driven")
+    assert pooled.loc["fig12-tc-power", "verdict"] == sc.NOT_SUPPORTED
+    assert driven.loc["fig12-tc-power", "verdict"] == sc.SUPPORTED
+    assert driven.loc["fig2-tc-flat", "verdict"] == sc.MISSING  # no quasi-ideal data given
+    assert "setup" in ds.dims and ds.sizes["setup"] == 2  # the caller's dataset is unchanged
+
+
+def test_censored_and_partly_exponents_in_the_regime_claims():
+    """A Dicke battery still charging at t_f: tau and P_max are censored, not counted; a
+    partly agreeing exponent counts as not agreeing and is named."""
+    ds = power_law_ds()
+    ds.attrs.update(param_t_final=50.0, param_dt=0.1)
+    for var in ("tau", "tau_refined"):
+        ds[var].loc[{"model": "dicke"}] = 50.0
+    for var in ("S_q_final", "S_q_final_refined"):
+        if var in ds:
+            sub = ds[var].loc[{"model": "tc", "setup": "undriven"}]
+            ds[var].loc[{"model": "tc", "setup": "undriven"}] = sub * ds["N"] ** 2.0
+    table = sc.exponent_scorecard(ds, n_boot=200)
+    for regime in REGIMES:
+        for obs in ("tau", "P_max"):
+            assert table.loc[(regime, "dicke", obs), "verdict"] == CENSORED
+        row = table.loc[(regime, "tc", "S_q_final")]
+        assert row["verdict"] == "partly", row["curves_agree"]
+        assert "undriven 0 of" in row["curves_agree"]
+    summary = sc.exponent_summary(table)
+    assert summary.loc["dicke", "intermediate"].endswith("; 2 not compared")
+    assert "(1 partly)" in summary.loc["tc", "intermediate"]
+    check = sc.check_fig15(ds)
+    assert "censored (tau = t_f): dicke tau, dicke P_max" in check.evidence
+    assert "partly: tc S_q_final" in check.evidence
+    assert check.evidence.startswith("7 of 8 exponents agree")
