@@ -589,3 +589,14 @@ def test_censored_and_partly_exponents_in_the_regime_claims():
     assert "censored (tau = t_f): dicke tau, dicke P_max" in check.evidence
     assert "partly: tc S_q_final" in check.evidence
     assert check.evidence.startswith("7 of 8 exponents agree")
+
+
+def test_fig9_evidence_names_charging_times_at_the_window_end():
+    ds = rate_plane_ds()
+    assert "t_f" not in sc.check_fig9_dicke_tau_flat(ds).evidence
+    ds.attrs.update(param_t_final=50.0, param_dt=0.1)
+    strong = {"model": "dicke", "gamma_relax": [0.8, 1.0]}  # 2 of 6 relaxation rates
+    ds["tau"].loc[strong] = 50.0
+    check = sc.check_fig9_dicke_tau_flat(ds)
+    assert check.verdict == sc.NOT_SUPPORTED
+    assert "tau = t_f (still charging at the window's end) at 33% of the points" in check.evidence
