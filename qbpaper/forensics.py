@@ -437,6 +437,10 @@ class Budget:
                 f"{self.local_max_n} (at N = 1 it equals collective with the 2Jz reading)"
             )
         notes.append(
+            f"sizes: only N in {list(self.sizes)} (the paper's grids run to N = 50, and its "
+            "Appendix A argues at N = 50; larger N for every reading is beyond the budget)"
+        )
+        notes.append(
             f"full nmax columns only for the {self.finalists} best families of the screen "
             f"(nmax in {list(self.screen_nmax)}), the best family per column, the best "
             f"family with the defaults, and up to {self.extra} families the screen could not "
@@ -584,11 +588,17 @@ class ScanResult:
         return np.sqrt(total / count.where(count > 0))
 
     def is_full(self) -> pd.Series:
-        """Per reading: True if it has all of Table 1's rows."""
+        """Per reading: True if it was run at all of Table 1's rows and has a finite value for
+        every one of the 24 entries (a failed point leaves it out of the full ranking rather
+        than ranking it on fewer entries)."""
         names = list(Reading.factor_names())
         full = set(self.full)
         idx = self.values.index.droplevel("nmax").unique()
-        return pd.Series([_reading_of(k).family in full for k in idx], index=idx.set_names(names))
+        rows = self.values[self.values.index.get_level_values("nmax").isin(TABLE_NMAX)]
+        entries = rows[list(COLUMNS)].notna().groupby(level=names).sum().sum(axis=1)
+        complete = entries.reindex(idx.set_names(names)).fillna(0) == len(TABLE_NMAX) * len(COLUMNS)
+        run = pd.Series([_reading_of(k).family in full for k in idx], index=idx.set_names(names))
+        return run & complete.to_numpy()
 
     # ------------------------------------------------------------------ rankings
     def readings(self) -> list[Reading]:

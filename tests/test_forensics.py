@@ -242,3 +242,23 @@ def test_tiny_scan_structure_and_cache(tmp_path):
     again = scan(budget, workers=0, cache=tmp_path)
     assert sum(s["computed"] for s in again.stages) == 0
     pd.testing.assert_frame_equal(again.values, result.values)
+
+
+def test_exclusion_bound_factor_is_sqrt_two():
+    """Screen residuals 1.2x and 1.6x the best full one: the first can still win (1.2 < sqrt 2),
+    the second cannot (1.6 > sqrt 2). A bound factor of 1 or 2 fails one of the two."""
+    best = math.log(1.1)
+    a, d, e = Reading(n=1), Reading(n=2), Reading(n=3)
+    result = _synthetic(
+        {a: (1.1, True), d: (math.exp(1.2 * best), False), e: (math.exp(1.6 * best), False)}
+    )
+    assert {k[2] for k in result.unexcluded().index} == {2}
+
+
+def test_a_full_reading_with_a_failed_entry_is_not_ranked_as_full():
+    a, b = Reading(n=1), Reading(n=2)
+    result = _synthetic({a: (1.2, True), b: (1.05, True)})
+    assert result.best()[0] == b
+    result.values.loc[tuple(vars(b).values()) + (25,), "E_max_tc"] = np.nan  # a failed point
+    assert not result.is_full().loc[tuple(vars(b).values())]
+    assert result.best()[0] == a
