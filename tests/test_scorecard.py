@@ -508,9 +508,12 @@ def test_table1_with_a_tiny_real_sweep():
     assert len(side) == 3
     assert np.isnan(side.loc[("driven", 1, 12), "paper E_max D"])  # not a row of Table 1
     assert np.isfinite(side.loc[("driven", 1, 10), "ours S_c TC"])
-    assert sc.check_table1_convergence(ds).verdict in sc.VERDICTS
+    # the lab-frame pulse leaves well under one photon in the cavity: nmax = 10 and 12 agree
+    assert sc.check_table1_convergence(ds).verdict == sc.SUPPORTED
     result = sc.claim_scorecard({"cutoff": ds})
-    assert set(result["verdict"]) <= set(sc.VERDICTS)
+    assert result.loc["table1-convergence", "verdict"] == sc.SUPPORTED
+    # one qubit is far from the table's values (chapter 7: no reading reproduces them)
+    assert result.loc["table1-values", "verdict"] == sc.NOT_SUPPORTED
 
 
 # ----------------------------------------------------------------- registry
