@@ -95,11 +95,11 @@ __all__ = [
     "PowerLawFit",
     "PowerLawFitError",
     "Z_CENTERS",
+    "Z_MAX",
     "CENSORED",
     "INCONCLUSIVE",
     "MIN_SIZE_FRACTION",
     "UNINFORMATIVE_WIDTH",
-    "Z_MAX",
     "censored_tau",
     "exponent_table",
     "fit_power_law",
@@ -130,7 +130,8 @@ UNINFORMATIVE_WIDTH = 1.0
 #: exponent_table fits a curve only when it has finite points at this fraction of the sizes
 #: of the data (and at least 3): an incomplete grid is not silently fitted on a few sizes.
 MIN_SIZE_FRACTION = 0.5
-#: Row verdict when every fitted curve's interval is wider than UNINFORMATIVE_WIDTH.
+#: Row verdict when no curve decides: every interval overlaps the paper's range but is wider
+#: than UNINFORMATIVE_WIDTH.
 INCONCLUSIVE = "inconclusive"
 #: Row verdict of tau and P_max when too few points remain once the charging times at the end
 #: of the time window are left out.
@@ -784,10 +785,11 @@ def exponent_table(
     (``nan_policy="omit"``) and counted in ``note``; a curve is fitted only with finite points
     at :data:`MIN_SIZE_FRACTION` of the sizes and at least 3 of them.
 
-    With ``censor=True`` (default) the points whose charging time is the end of the time
-    window (:func:`censored_tau`) are left out of the tau and P_max curves, and counted in
-    ``note``: there tau = t_f is set by the window, and a curve of them has exponent 0 by
-    construction. A row that loses every curve that way is :data:`CENSORED`.
+    With ``censor=True`` (default) and a tau variable in ``ds``, the points whose charging
+    time is the end of the time window (:func:`censored_tau`) are left out of the tau and
+    P_max curves, and counted in ``note``: there tau = t_f is set by the window, and a curve
+    of them has exponent 0 by construction. A row that loses every curve that way is
+    :data:`CENSORED`.
 
     ``refined=True`` (default) fits ``E_max_refined``, ``tau_refined``, ``P_max_refined``
     (maxima located between grid points) for E_max, tau and P_max; ``False`` the grid values.
@@ -800,7 +802,9 @@ def exponent_table(
         raise ValueError(f"unknown regime {regime!r}; choose one of {REGIMES}")
     fit_kwargs = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
     censored = None
-    if censor and any(o.removesuffix("_refined") in _CENSORED_OBSERVABLES for o in observables):
+    has_tau = any(v in ds.data_vars for v in ("tau", _REFINED["tau"]))
+    wants_tau = any(o.removesuffix("_refined") in _CENSORED_OBSERVABLES for o in observables)
+    if censor and has_tau and wants_tau:
         with_mask = ds.assign(tau_censored=censored_tau(ds).astype(float))
         censored = regime_data(with_mask, "tau_censored", regime, setup=setup, sel=sel) > 0
     rows = []
