@@ -37,11 +37,9 @@ from matplotlib.figure import Figure
 
 from qbpaper.paper_data import MODELS, REGIMES
 from qbpaper.scaling import (
-    _REFINED,
     ensure_dim,
-    fit_power_law_da,
     get_var,
-    regime_data,
+    regime_fits,
     select,
     squeeze_to,
 )
@@ -383,20 +381,27 @@ def heatmap_rates(
 _SCALING_OBS = ("S_c_final", "S_q_final", "E_max", "tau", "P_max")
 
 
-def _fit_var(obs: str, refined: bool) -> str:
-    base = _base(obs)
-    return _REFINED.get(base, base) if refined else base
-
-
 def _draw_curve(
-    ax: Any, n: np.ndarray, y: np.ndarray, fit: xr.Dataset, color: Any, ls: str, label: str | None
+    ax: Any,
+    n: np.ndarray,
+    y: np.ndarray,
+    fit: xr.Dataset,
+    color: Any,
+    ls: str,
+    label: str | None,
+    censored: np.ndarray | None = None,
 ) -> None:
-    """Data (kept: filled circles, dropped: crosses), fitted line, legend label with alpha.
+    """Data (kept: filled circles, dropped: crosses, censored and left out of the fit: open
+    triangles), fitted line, legend label with alpha.
 
     ``label=None`` leaves the curve out of the legend.
     """
     dropped = np.asarray(fit["dropped"].values, dtype=bool)
     ok = np.isfinite(y) & (y > 0)
+    if censored is not None and censored.any():
+        at_end = ok & censored
+        ax.plot(n[at_end], y[at_end], "^", ms=5, mfc="none", color=color, ls="none")
+        ok = ok & ~censored
     ax.plot(n[ok & ~dropped], y[ok & ~dropped], "o", ms=3.5, color=color, ls="none")
     if (ok & dropped).any():
         ax.plot(n[ok & dropped], y[ok & dropped], "x", ms=7, mew=1.6, color=color, ls="none")
@@ -454,8 +459,10 @@ def _loglog(ax: Any, n: np.ndarray, y: np.ndarray) -> None:
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
 
 
-def _dropped_handle(ax: Any) -> None:
+def _dropped_handle(ax: Any, censored: xr.DataArray | None = None) -> None:
     ax.plot([], [], "x", color="0.4", ms=6, mew=1.4, label="dropped (|z| > 2)")
+    if censored is not None and bool(censored.any()):
+        ax.plot([], [], "^", color="0.4", mfc="none", ms=5, label="τ = t_f: censored, not fitted")
 
 
 def scaling_panels(
@@ -474,17 +481,19 @@ def scaling_panels(
     is given) is one curve: data as circles, points dropped by the outlier rule as crosses, the
     fitted power law as a line (Dicke solid, TC dashed), and its exponent with the bootstrap
     interval in the legend. Fits are those of :func:`qbpaper.scaling.exponent_table` with the
-    same keyword arguments (``refined`` and ``fit_kwargs``; NaN points are omitted from the
-    fits by default); they are attached as ``fig.qbpaper_fits``. A panel without positive data
+    same keyword arguments (:func:`qbpaper.scaling.regime_fits`: ``refined`` and
+    ``fit_kwargs``; NaN points omitted; charging times at the end of the window drawn as open
+    triangles and left out of the tau and P_max fits; a curve with too few sizes not fitted);
+    they are attached as ``fig.qbpaper_fits``. A panel without positive data
     keeps a linear y axis and says so.
     """
     fits: dict[str, xr.Dataset] = {}
     data: dict[str, xr.DataArray] = {}
+    censored: dict[str, xr.DataArray] = {}
     for obs in observables:
-        var = _fit_var(obs, refined)
-        data[obs] = regime_data(ds, var, regime, setup=setup, sel=sel)
-        kw = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
-        fits[obs] = fit_power_law_da(data[obs], "N", **kw)
+        data[obs], fits[obs], censored[obs] = regime_fits(
+            ds, obs, regime, setup=setup, sel=sel, refined=refined, **fit_kwargs
+        )
     models = _ordered(data[observables[0]]["model"].values.tolist(), MODELS)
     curves = data[observables[0]]["curve"].values.tolist()
     palette = sns.color_palette("viridis", n_colors=max(len(curves), 2))
@@ -503,8 +512,9 @@ def scaling_panels(
                 for k, c in enumerate(curves):
                     y = data[obs].sel(model=m, curve=c).values.astype(float)
                     f = fits[obs].sel(model=m, curve=c)
-                    _draw_curve(ax, n, y, f, palette[k], _MODEL_LINES.get(m, "-"), str(c))
-                _dropped_handle(ax)
+                    cen = censored[obs].sel(model=m, curve=c).values
+                    _draw_curve(ax, n, y, f, palette[k], _MODEL_LINES.get(m, "-"), str(c), cen)
+                _dropped_handle(ax, censored[obs].sel(model=m))
                 _loglog(ax, n, data[obs].sel(model=m).values)
                 ax.set_xlabel(AXIS_LABELS["N"])
                 ax.set_ylabel(_var_label(obs))
@@ -554,16 +564,18 @@ def scaling_overview(
         for i, regime in enumerate(regimes):
             for j, obs in enumerate(observables):
                 ax = axs[i, j]
-                d = regime_data(ds, _fit_var(obs, refined), regime, setup=setup, sel=sel)
-                kw = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
-                f = fit_power_law_da(d, "N", **kw)
+                d, f, cen = regime_fits(
+                    ds, obs, regime, setup=setup, sel=sel, refined=refined, **fit_kwargs
+                )
                 all_fits.append(_fits_frame({obs: f}, regime))
                 n = d["N"].values.astype(float)
                 for m in _ordered(d["model"].values.tolist(), MODELS):
                     for c in d["curve"].values.tolist():
                         fc = f.sel(model=m, curve=c)
                         y = d.sel(model=m, curve=c).values.astype(float)
-                        _draw_curve(ax, n, y, fc, colors.get(m), _MODEL_LINES.get(m, "-"), None)
+                        cc = cen.sel(model=m, curve=c).values
+                        line = _MODEL_LINES.get(m, "-")
+                        _draw_curve(ax, n, y, fc, colors.get(m), line, None, cc)
                     a = f["alpha"].sel(model=m).values
                     a = a[np.isfinite(a)]
                     rng = (
@@ -573,7 +585,7 @@ def scaling_overview(
                     )
                     name = f"{_MODEL_NAMES.get(m, m)}: α = {rng}"
                     ax.plot([], [], ls=_MODEL_LINES.get(m, "-"), color=colors.get(m), label=name)
-                _dropped_handle(ax)
+                _dropped_handle(ax, cen)
                 ax.legend(frameon=False)
                 _loglog(ax, n, d.values)
                 ax.set_xlabel(AXIS_LABELS["N"])

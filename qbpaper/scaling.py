@@ -106,6 +106,7 @@ __all__ = [
     "fit_power_law_da",
     "outlier_mask",
     "regime_data",
+    "regime_fits",
     "select",
 ]
 
@@ -748,6 +749,51 @@ def censored_tau(
     return (ds[var] >= tf - 0.5 * step).rename("tau_censored")
 
 
+def regime_fits(
+    ds: xr.Dataset | xr.DataArray,
+    obs: str,
+    regime: str,
+    *,
+    setup: str | None = None,
+    sel: Mapping[Hashable, Any] | None = None,
+    refined: bool = True,
+    censor: bool = True,
+    **fit_kwargs: Any,
+) -> tuple[xr.DataArray, xr.Dataset, xr.DataArray]:
+    """One observable of one regime fitted curve by curve, as :func:`exponent_table` fits it.
+
+    Returns ``(curves, fits, censored)``: the data over ``("model", "curve", "N")`` (all
+    points, for plotting), the :func:`fit_power_law_da` results per curve, and a boolean mask
+    of the points left out as censored (tau and P_max only, see :func:`censored_tau`; all False
+    otherwise, or with ``censor=False``, or when ``ds`` holds no tau). A curve with finite,
+    uncensored points at fewer than :data:`MIN_SIZE_FRACTION` of the sizes (or fewer than 3)
+    is not fitted; ``fits`` then has NaN and ``fits["short"]`` is True. ``fits.attrs["need"]``
+    is that number of points. ``obs`` is a base name (E_max, tau, P_max, S_q_final, ...);
+    with ``refined=True`` E_max, tau and P_max use their refined variables. NaN points are
+    omitted (``nan_policy="omit"``) unless ``fit_kwargs`` says otherwise.
+    """
+    base = obs.removesuffix("_refined")
+    var = _REFINED.get(base, base) if refined else base
+    curves = regime_data(ds, var, regime, setup=setup, sel=sel)
+    censored = xr.zeros_like(curves, dtype=bool)
+    has_tau = isinstance(ds, xr.Dataset) and any(
+        v in ds.data_vars for v in ("tau", _REFINED["tau"])
+    )
+    if censor and has_tau and base in _CENSORED_OBSERVABLES:
+        assert isinstance(ds, xr.Dataset)
+        with_mask = ds.assign(tau_censored=censored_tau(ds).astype(float))
+        at_end = regime_data(with_mask, "tau_censored", regime, setup=setup, sel=sel) > 0
+        censored = at_end & np.isfinite(curves)
+    kept = curves.where(~censored)
+    need = max(_MIN_POINTS, math.ceil(MIN_SIZE_FRACTION * curves.sizes["N"]))
+    short = np.isfinite(kept).sum("N") < need
+    kw = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
+    fits = fit_power_law_da(kept.where(~short), "N", **kw)
+    fits["short"] = short
+    fits.attrs["need"] = need
+    return curves, fits, censored
+
+
 def exponent_table(
     ds: xr.Dataset,
     regime: str,
@@ -800,44 +846,32 @@ def exponent_table(
     """
     if regime not in REGIME_RATES:
         raise ValueError(f"unknown regime {regime!r}; choose one of {REGIMES}")
-    fit_kwargs = {"nan_policy": "omit", **fit_kwargs, "errors": "nan"}
-    censored = None
-    has_tau = any(v in ds.data_vars for v in ("tau", _REFINED["tau"]))
-    wants_tau = any(o.removesuffix("_refined") in _CENSORED_OBSERVABLES for o in observables)
-    if censor and has_tau and wants_tau:
-        with_mask = ds.assign(tau_censored=censored_tau(ds).astype(float))
-        censored = regime_data(with_mask, "tau_censored", regime, setup=setup, sel=sel) > 0
     rows = []
     labels: list[str] = []
     for obs in observables:
         base = obs.removesuffix("_refined")
-        var = _REFINED.get(base, base) if refined else base
-        curves = regime_data(ds, var, regime, setup=setup, sel=sel)
+        curves, fits, censored = regime_fits(
+            ds, base, regime, setup=setup, sel=sel, refined=refined, censor=censor, **fit_kwargs
+        )
         labels = [str(v) for v in curves["curve"].values]
-        n_censored = 0
-        if censored is not None and base in _CENSORED_OBSERVABLES:
-            hit = censored & np.isfinite(curves)
-            n_censored_by_model = hit.sum(["curve", "N"])
-            curves = curves.where(~censored)
-        n_sizes = curves.sizes["N"]
-        need = max(_MIN_POINTS, math.ceil(MIN_SIZE_FRACTION * n_sizes))
-        short = np.isfinite(curves).sum("N") < need
-        fits = fit_power_law_da(curves.where(~short), "N", **fit_kwargs)
+        n_sizes, need = curves.sizes["N"], fits.attrs["need"]
         models = [m for m in MODELS if m in curves["model"].values]
         for model in models:
             f = fits.sel(model=model)
             pe = paper_exponent(regime, model, base)
             good = np.isfinite(f["alpha"].values)
-            n_short = int(short.sel(model=model).values.sum())
-            if censored is not None and base in _CENSORED_OBSERVABLES:
-                n_censored = int(n_censored_by_model.sel(model=model))
-            notes = sorted({str(v) for v in f["note"].values[~short.sel(model=model).values] if v})
+            short = f["short"].values
+            n_short = int(short.sum())
+            n_censored = int(censored.sel(model=model).sum())
+            notes = sorted({str(v) for v in f["note"].values[~short] if v})
             n_fail = int((~good).sum()) - n_short
             failed = [f"{n_fail} curve(s) not fitted"] if n_fail > 0 else []
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = (f["ci_high"] - f["ci_low"]).values / (f["t_high"] - f["t_low"]).values
             n_wide = int((ratio > _WIDE).sum())
-            n_nan = int(f["n_omitted"].values[good].sum())
+            # omitted points of fitted curves, less the censored ones (counted on their own)
+            n_cens_fitted = int(censored.sel(model=model).sum("N").values[good].sum())
+            n_nan = int(f["n_omitted"].values[good].sum()) - n_cens_fitted
             if n_censored:
                 notes.insert(
                     0, f"{n_censored} point(s) with tau at the window's end t_f left out (censored)"

@@ -231,3 +231,24 @@ def test_scaling_panels_survive_missing_data() -> None:
     assert ax.get_yscale() == "linear"
     assert any(t.get_text() == "no positive data" for t in ax.texts)
     assert all("no fit" in t.get_text() for t in ax.get_legend().get_texts()[:3])
+
+
+def test_scaling_panels_mark_censored_charging_times_and_do_not_fit_them() -> None:
+    ds = regime_ds()
+    ds.attrs.update(param_t_final=50.0, param_dt=0.1)
+    for var in ("tau", "tau_refined"):
+        ds[var].loc[{"model": "dicke", "N": [40, 45, 50]}] = 50.0  # still charging at t_f
+    fig = plotting.scaling_panels(ds, "tuned-decay", observables=("tau",), n_boot=50)
+    dicke, tc = panels(fig)
+    texts = [t.get_text() for t in dicke.get_legend().get_texts()]
+    assert "τ = t_f: censored, not fitted" in texts
+    assert "τ = t_f: censored, not fitted" not in [
+        t.get_text() for t in tc.get_legend().get_texts()
+    ]
+    triangles = [ln for ln in dicke.lines if ln.get_marker() == "^" and len(ln.get_xdata())]
+    assert len(triangles) == 3 and all(set(ln.get_xdata()) == {40, 45, 50} for ln in triangles)
+    fits = fig.qbpaper_fits
+    dicke_tau = fits[(fits["model"] == "dicke") & (fits["observable"] == "tau")]
+    # fitted on N = 5..35 only: the injected exponent (1 - 0.4) survives, not flattened by t_f
+    np.testing.assert_allclose(dicke_tau["alpha"], 0.6, atol=0.03)
+    assert (dicke_tau["n_used"] <= 7).all()

@@ -576,6 +576,7 @@ def test_charging_times_at_the_end_of_the_window_are_censored() -> None:
     row = exponent_table(part, "intermediate", n_boot=50).loc[("dicke", "tau")]
     assert row["alpha"] == pytest.approx(VARS["tau"]["dicke"]) and row["n_curves"] == 5
     assert "5 point(s) with tau at the window's end" in row["note"]
+    assert "NaN" not in row["note"]  # censored points are not counted twice
 
 
 def test_a_curve_with_too_few_sizes_is_not_fitted() -> None:
