@@ -603,3 +603,57 @@ def test_fig9_evidence_names_charging_times_at_the_window_end():
     check = sc.check_fig9_dicke_tau_flat(ds)
     assert check.verdict == sc.NOT_SUPPORTED
     assert "tau = t_f (still charging at the window's end) at 33% of the points" in check.evidence
+
+
+def test_fig4_dicke_growth_at_large_leakage_fails_the_second_part():
+    ds = leakage_ds()
+    grows = ds.copy(deep=True)
+    grows["E_max"].loc[{"model": "dicke", "kappa": 1.0}] = 0.05 * grows["N"]  # slope 1 at kappa 1
+    check = sc.check_fig4_dicke_leakage(grows)
+    assert check.verdict == sc.PARTLY  # still lower at the largest kappa, but growing with N
+    assert "6 of 8 flat" in check.evidence  # kappa 0.1, 0.3, 0.5 flat in both setups; 1.0 not
+
+
+def test_fig5_evidence_names_the_one_excitation_cap():
+    ds = leakage_ds()
+    ds["S_q_max"].loc[{"model": "tc", "setup": "undriven"}] = math.log(2)
+    check = sc.check_fig5_tc_undriven_small(ds)
+    assert "one excitation" in check.evidence
+    assert "one excitation" not in sc.check_fig5_tc_undriven_small(leakage_ds()).evidence
+
+
+def test_rate_plane_shares_where_neither_model_reaches_half_are_not_counted():
+    ds = rate_plane_ds()
+    ds = xr.concat([ds, ds.sel(N=[4]).assign_coords(N=[8])], dim="N")
+    for var in ("E_max", "P_max"):
+        # N = 2: nothing reaches half of the maximum (set by N = 8) in either model
+        ds[var].loc[{"N": 8}] = ds[var].sel(N=8) * 1.5
+        ds[var].loc[{"N": 2}] = 0.3 * ds[var].sel(N=2) / ds[var].sel(N=2).max()
+    for check in (sc.check_fig6_tc_broader, sc.check_fig10_power_window):
+        result = check(ds)
+        assert result.verdict == sc.SUPPORTED, result.evidence
+    assert (
+        "1 N with no cell ≥ max/2 in either: not counted"
+        in sc.check_fig10_power_window(ds).evidence
+    )
+
+
+def test_fig8_evidence_flags_entropies_still_rising_at_the_window_end():
+    ds = rate_plane_ds()
+    ds["S_q_final"] = ds["S_q_max"] * 0.5
+    assert "still rising" not in sc.check_fig8_dicke_ridge_cools(ds).evidence
+    ds["S_q_final"] = ds["S_q_max"].copy()
+    assert "on 8 of 8 ridge cells" in sc.check_fig8_dicke_ridge_cools(ds).evidence
+
+
+def test_rate_plane_claims_on_one_setup():
+    ds = rate_plane_ds()
+    ds["tau"].loc[{"model": "dicke", "setup": "undriven", "gamma_relax": 1.0}] = 30.0
+    driven = sc.rate_plane_claims(ds, "driven")
+    undriven = sc.rate_plane_claims(ds, "undriven")
+    assert set(driven.index) == {c.key for c in sc.CLAIMS if c.grid == "dephasing_relaxation"}
+    assert driven.loc["fig9-dicke-flat", "verdict"] == sc.SUPPORTED
+    assert undriven.loc["fig9-dicke-flat", "verdict"] == sc.NOT_SUPPORTED
+    assert undriven["evidence"].str.startswith("undriven").any()
+    with pytest.raises(ValueError, match="no setup"):
+        sc.rate_plane_claims(ds, "pumped")
