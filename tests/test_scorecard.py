@@ -332,6 +332,7 @@ def test_quasi_ideal_claims_known_outcomes():
     keys = [c.key for c in sc.CLAIMS if c.grid == "quasi_ideal"]
     bad = result.loc[keys][result.loc[keys, "verdict"] != sc.SUPPORTED]
     assert bad.empty, bad[["verdict", "evidence"]].to_dict("index")
+    assert "for contrast, at 0 < g < 0.5 the slope is" in result.loc["fig2-dicke-grows", "evidence"]
     # a coupling grid too coarse to resolve g* = 0.5/sqrt(N): not testable, not "supported"
     coarse = ds.sel(g=[0.0, 0.5, 1.0])
     assert sc.check_fig3_tc_resonance(coarse).verdict == sc.NOT_TESTABLE
