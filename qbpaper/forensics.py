@@ -588,17 +588,22 @@ class ScanResult:
         return np.sqrt(total / count.where(count > 0))
 
     def is_full(self) -> pd.Series:
-        """Per reading: True if it was run at all of Table 1's rows and has a finite value for
-        every one of the 24 entries (a failed point leaves it out of the full ranking rather
-        than ranking it on fewer entries)."""
+        """Per reading: True if it was run at all of Table 1's rows."""
         names = list(Reading.factor_names())
         full = set(self.full)
         idx = self.values.index.droplevel("nmax").unique()
+        return pd.Series([_reading_of(k).family in full for k in idx], index=idx.set_names(names))
+
+    def has_all(self, columns: Iterable[str] | None = None) -> pd.Series:
+        """Per reading: True if it has a finite value at every row of Table 1 in ``columns``
+        (default all four): a residual over fewer entries (a failed point) would not be
+        comparable with the others, so the rankings leave such a reading out."""
+        cols = list(columns) if columns is not None else list(COLUMNS)
+        names = list(Reading.factor_names())
         rows = self.values[self.values.index.get_level_values("nmax").isin(TABLE_NMAX)]
-        entries = rows[list(COLUMNS)].notna().groupby(level=names).sum().sum(axis=1)
-        complete = entries.reindex(idx.set_names(names)).fillna(0) == len(TABLE_NMAX) * len(COLUMNS)
-        run = pd.Series([_reading_of(k).family in full for k in idx], index=idx.set_names(names))
-        return run & complete.to_numpy()
+        count = rows[cols].notna().groupby(level=names).sum().sum(axis=1)
+        idx = self.values.index.droplevel("nmax").unique().set_names(names)
+        return count.reindex(idx).fillna(0) == len(TABLE_NMAX) * len(cols)
 
     # ------------------------------------------------------------------ rankings
     def readings(self) -> list[Reading]:
@@ -613,15 +618,18 @@ class ScanResult:
         """One row per reading, best first: ``residual`` (log RMS over all 24 entries; NaN if
         only screened), ``residual_screen`` (over the screen's rows), ``rms_relative`` (RMS of
         ours / paper - 1 over the entries it has), ``max_relative`` (largest |ours/paper - 1|),
-        ``stage`` and ``default`` (the CONVENTIONS.md factors, any N)."""
+        ``stage`` ("full", "screen", or "full, failed point": run at every cutoff but missing
+        an entry, so without a full residual) and ``default`` (the CONVENTIONS.md factors, any
+        N)."""
         full = self.is_full()
+        complete = full & self.has_all()
         frame = pd.DataFrame({
-            "residual": self.scores().where(full),
+            "residual": self.scores().where(complete),
             "residual_screen": self.scores(nmax=self.budget.screen_nmax),
             "rms_relative": self.scores(metric="relative"),
             "max_relative": self.deviation_frame("relative").abs().groupby(
                 level=list(Reading.factor_names())).max().max(axis=1),
-            "stage": full.map({True: "full", False: "screen"}),
+            "stage": np.where(complete, "full", np.where(full, "full, failed point", "screen")),
         })  # fmt: skip
         frame["default"] = [_reading_of(k).is_default for k in frame.index]
         return frame.sort_values(["residual", "residual_screen"], na_position="last")
@@ -648,7 +656,7 @@ class ScanResult:
         full = self.is_full()
         rows = []
         for column in COLUMNS:
-            score = self.scores(columns=[column]).where(full).dropna()
+            score = self.scores(columns=[column]).where(full & self.has_all([column])).dropna()
             score = score[np.isfinite(score)]
             if score.empty:
                 continue
@@ -669,7 +677,7 @@ class ScanResult:
         full = self.is_full()
         out = {}
         for column in COLUMNS:
-            score = self.scores(columns=[column]).where(full).dropna()
+            score = self.scores(columns=[column]).where(full & self.has_all([column])).dropna()
             score = score[np.isfinite(score)]
             if not score.empty:
                 out[column] = _reading_of(score.idxmin())
@@ -681,7 +689,8 @@ class ScanResult:
         full = self.is_full()
         out = {}
         for model in MODELS:
-            score = self.scores(columns=[f"E_max_{model}", f"S_c_{model}"]).where(full).dropna()
+            cols = [f"E_max_{model}", f"S_c_{model}"]
+            score = self.scores(columns=cols).where(full & self.has_all(cols)).dropna()
             score = score[np.isfinite(score)]
             if not score.empty:
                 out[model] = (_reading_of(score.idxmin()), float(score.min()))
@@ -718,7 +727,7 @@ class ScanResult:
         targets.update({m: [f"E_max_{m}", f"S_c_{m}"] for m in MODELS})
         parts = []
         for target, cols in targets.items():
-            best = float(self.scores(columns=cols)[full].min())
+            best = float(self.scores(columns=cols)[full & self.has_all(cols)].min())
             score = self.scores(nmax=screen, columns=cols)[~full]
             open_ = score[score <= factor * best]
             if open_.empty:

@@ -834,8 +834,8 @@ def exponent_table(
     With ``censor=True`` (default) and a tau variable in ``ds``, the points whose charging
     time is the end of the time window (:func:`censored_tau`) are left out of the tau and
     P_max curves, and counted in ``note``: there tau = t_f is set by the window, and a curve
-    of them has exponent 0 by construction. A row that loses every curve that way is
-    :data:`CENSORED`.
+    of them has exponent 0 by construction. A row left without a fitted curve, some of them
+    lost that way, is :data:`CENSORED`.
 
     ``refined=True`` (default) fits ``E_max_refined``, ``tau_refined``, ``P_max_refined``
     (maxima located between grid points) for E_max, tau and P_max; ``False`` the grid values.
@@ -863,6 +863,9 @@ def exponent_table(
             short = f["short"].values
             n_short = int(short.sum())
             n_censored = int(censored.sel(model=model).sum())
+            # curves that would have been fitted without the censored points
+            uncensored = np.isfinite(curves.sel(model=model)).sum("N").values >= need
+            lost_to_censoring = bool(np.any(short & uncensored))
             notes = sorted({str(v) for v in f["note"].values[~short] if v})
             n_fail = int((~good).sum()) - n_short
             failed = [f"{n_fail} curve(s) not fitted"] if n_fail > 0 else []
@@ -908,7 +911,12 @@ def exponent_table(
                 )
                 lo, hi = float(lows.min()), float(highs.max())
                 setups = np.asarray(f["setup"].values)[good] if "setup" in f.coords else None
-                verdict, agree_text = _curve_verdict(lows, highs, pe.low, pe.high, setups)
+                has_ci = np.isfinite(f["ci_low"].values[good]) & np.isfinite(
+                    f["ci_high"].values[good]
+                )
+                verdict, agree_text = _curve_verdict(
+                    lows, highs, pe.low, pe.high, setups, has_interval=has_ci
+                )
                 row.update(
                     alpha=float(np.median(a)),
                     alpha_low=float(a.min()),
@@ -929,7 +937,7 @@ def exponent_table(
                     ci_low=math.nan,
                     ci_high=math.nan,
                     ours="n/a",
-                    verdict=CENSORED if n_censored and n_short else "no fit",
+                    verdict=CENSORED if lost_to_censoring else "no fit",
                     curves_agree="",
                 )
             rows.append(row)
@@ -960,14 +968,19 @@ def _curve_verdict(
     plo: float,
     phi: float,
     setups: np.ndarray | None = None,
+    *,
+    has_interval: np.ndarray | None = None,
 ) -> tuple[str, str]:
     """Row verdict from the curves' intervals [lows, highs] against the paper's [plo, phi]
     (see :func:`exponent_table`), and the text "k of n" decisive curves that agree (per setup
     when several). A curve is decisive when its interval misses the paper's range (of any
     width) or overlaps it while no wider than UNINFORMATIVE_WIDTH; "differs by" is the gap of
-    the closest decisive curve."""
+    the closest decisive curve. A curve without an interval (``has_interval`` False: too few
+    distinct bootstrap resamples) is inconclusive whatever its exponent."""
     overlaps = (highs >= plo) & (lows <= phi)
     vague = overlaps & ((highs - lows) > UNINFORMATIVE_WIDTH)
+    if has_interval is not None:
+        vague = vague | ~np.asarray(has_interval, dtype=bool)
     decisive = ~vague
     n_vague = int(vague.sum())
     tail = f"; {n_vague} inconclusive" if n_vague else ""

@@ -344,11 +344,10 @@ def check_fig2_dicke_grows_strong_g(ds: xr.Dataset) -> Check:
     weak = [float(g) for g in full["g"].values if 0 < g < 0.5 - 1e-9]
     below = [_slope(n, full.sel(g=g).values) for g in weak]
     below = [x for x in below if np.isfinite(x)]
-    contrast = (
-        f"; for contrast, at 0 < g < 0.5 the slope is {min(below):.2f} to {max(below):.2f}"
-        if below
-        else ""
-    )
+    span = f"{min(below):.2f} to {max(below):.2f}" if below else ""
+    if below and f"{min(below):.2f}" == f"{max(below):.2f}":
+        span = f"{min(below):.2f}"
+    contrast = f"; for contrast, at 0 < g < 0.5 the slope is {span}" if below else ""
     return Check(verdict, f"log-log slope of E_max vs N ({text}){contrast}")
 
 
@@ -655,6 +654,9 @@ def check_fig6_tc_broader(ds: xr.Dataset) -> Check:
     sd, st = _share_above_half(d), _share_above_half(t)
     hits = [_broader(st[n], sd[n]) for n in sd]
     parts = "; ".join(f"N={n:g}: TC {st[n]:.2f}, Dicke {sd[n]:.2f}" for n in sd)
+    ties = sum(st[n] == sd[n] == 0 for n in sd)
+    if ties:
+        parts += f" ({ties} N with no cell ≥ max/2 in either: not counted)"
     return Check(
         _tally(hits, half_partly=False), f"{setup}; share of plane with E_max >= max/2: {parts}"
     )
@@ -961,15 +963,15 @@ def check_fig12_energy(ds: xr.Dataset) -> Check:
 
 def _regime_agreement(ds: xr.Dataset, regime: str) -> Check:
     """The regime's ten exponents (:func:`exponent_scorecard`): every exponent that could be
-    compared agrees with the paper (all its informative curves): supported; at least half:
-    partly; fewer: not supported. An exponent that agrees only "partly" or is inconclusive
-    (no curve with an informative interval) counts as not agreeing; a censored or unfitted one
-    is not counted. Fewer than MIN_COVERAGE of them counted: data missing."""
+    compared agrees with the paper (all its decisive curves): supported; at least half:
+    partly; fewer: not supported. An exponent that agrees only "partly" counts as not
+    agreeing; an inconclusive, censored or unfitted one is not compared (as in
+    :func:`exponent_summary`). Fewer than MIN_COVERAGE of them compared: data missing."""
     tables = _regime_tables(ds)
     if regime not in tables:
         raise _NotOnGrid(f"no rate pair of the {regime} regime on the grid")
     verdicts = tables[regime]["verdict"]
-    uncounted = {"no fit", CENSORED}
+    uncounted = {"no fit", CENSORED, INCONCLUSIVE}
     hits = [None if v in uncounted else v == "agrees" for v in verdicts]
     verdict = _tally(hits)
     groups: dict[str, list[str]] = {}

@@ -260,5 +260,14 @@ def test_a_full_reading_with_a_failed_entry_is_not_ranked_as_full():
     result = _synthetic({a: (1.2, True), b: (1.05, True)})
     assert result.best()[0] == b
     result.values.loc[tuple(vars(b).values()) + (25,), "E_max_tc"] = np.nan  # a failed point
-    assert not result.is_full().loc[tuple(vars(b).values())]
+    key = tuple(vars(b).values())
+    assert result.is_full().loc[key] and not result.has_all().loc[key]
     assert result.best()[0] == a
+    ranked = result.ranking()
+    assert ranked.loc[key, "stage"] == "full, failed point" and np.isnan(
+        ranked.loc[key, "residual"]
+    )
+    assert result.unexcluded().empty  # it was run in full: not a reading the budget left out
+    # still the best of the columns it has in full
+    assert result.per_column_readings()["S_c_tc"] == b
+    assert result.per_column_readings()["E_max_tc"] == a

@@ -463,6 +463,8 @@ def test_exponent_table_envelope_holds_a_curve_without_an_interval() -> None:
     assert row["alpha_high"] == pytest.approx(VARS["E_max"]["tc"] + 0.5, abs=0.05)
     assert row["ci_low"] <= row["alpha_low"] and row["alpha_high"] <= row["ci_high"]
     assert "bootstrap" in row["note"]
+    # without intervals no curve decides: the row is inconclusive, not "differs"
+    assert row["verdict"] == scaling.INCONCLUSIVE and row["curves_agree"].endswith("5 inconclusive")
 
 
 @pytest.mark.parametrize(

@@ -633,10 +633,8 @@ def test_rate_plane_shares_where_neither_model_reaches_half_are_not_counted():
     for check in (sc.check_fig6_tc_broader, sc.check_fig10_power_window):
         result = check(ds)
         assert result.verdict == sc.SUPPORTED, result.evidence
-    assert (
-        "1 N with no cell ≥ max/2 in either: not counted"
-        in sc.check_fig10_power_window(ds).evidence
-    )
+    for check in (sc.check_fig6_tc_broader, sc.check_fig10_power_window):
+        assert "1 N with no cell ≥ max/2 in either: not counted" in check(ds).evidence
 
 
 def test_fig8_evidence_flags_entropies_still_rising_at_the_window_end():
