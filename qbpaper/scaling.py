@@ -89,6 +89,7 @@ from qbpaper.paper_data import (
     REGIMES,
     paper_exponent,
 )
+from qbpaper.truncation import CUTOFF_LIMITED
 
 __all__ = [
     "MAD_SCALE",
@@ -825,7 +826,9 @@ def exponent_table(
     pooled, and how many were inconclusive. Each interval misses its true exponent with
     probability ~5 %, so with many curves a lone miss ("partly", n - 1 of n) can be chance.
     ``note`` flags failed fits, curves whose bootstrap interval is > 4x their t interval (an
-    outlier that can mask itself from the rule; see the module docstring).
+    outlier that can mask itself from the rule; see the module docstring), and counts the
+    fitted points whose top-Fock population exceeds
+    :data:`qbpaper.truncation.CUTOFF_LIMITED` (when ``ds`` has ``top_fock_max``).
 
     Missing points (NaN, e.g. failed or not yet computed sweep points) are left out of a curve
     (``nan_policy="omit"``) and counted in ``note``; a curve is fitted only with finite points
@@ -846,6 +849,9 @@ def exponent_table(
     """
     if regime not in REGIME_RATES:
         raise ValueError(f"unknown regime {regime!r}; choose one of {REGIMES}")
+    limited = None
+    if "top_fock_max" in ds.data_vars:
+        limited = regime_data(ds, "top_fock_max", regime, setup=setup, sel=sel) > CUTOFF_LIMITED
     rows = []
     labels: list[str] = []
     for obs in observables:
@@ -879,6 +885,15 @@ def exponent_table(
                 notes.insert(
                     0, f"{n_censored} point(s) with tau at the window's end t_f left out (censored)"
                 )
+            if limited is not None:
+                used = np.isfinite(curves.sel(model=model)) & ~censored.sel(model=model)
+                used = used & ~f["short"]
+                n_lim = int((limited.sel(model=model) & used).sum())
+                if n_lim:
+                    notes.append(
+                        f"{n_lim} of {int(used.sum())} fitted point(s) cutoff-limited (top Fock "
+                        f"population > {CUTOFF_LIMITED:g})"
+                    )
             if n_short:
                 notes.append(
                     f"{n_short} curve(s) with points at fewer than {need} of {n_sizes} sizes "

@@ -592,3 +592,19 @@ def test_a_curve_with_too_few_sizes_is_not_fitted() -> None:
     keep5 = ds["N"].isin([5, 10, 15, 20, 25])
     ds["E_max_refined"].loc[curve] = (ds["E_max"].loc[curve]).where(keep5)
     assert exponent_table(ds, "intermediate", n_boot=50).loc[("tc", "E_max"), "n_curves"] == 5
+
+
+def test_exponent_table_counts_cutoff_limited_points() -> None:
+    ds = sweep_like(sigma=0.0, extra_setup=False)
+    top = xr.zeros_like(ds["E_max"])
+    top.loc[{"model": "dicke", "N": [40, 45, 50]}] = 0.05  # a cavity filling the cutoff
+    ds["top_fock_max"] = top
+    table = exponent_table(ds, "intermediate", n_boot=50)
+    assert "15 of 50 fitted point(s) cutoff-limited" in table.loc[("dicke", "E_max"), "note"]
+    assert "cutoff-limited" not in table.loc[("tc", "E_max"), "note"]
+    assert (
+        "cutoff-limited"
+        not in exponent_table(sweep_like(), "intermediate", n_boot=50).loc[
+            ("dicke", "E_max"), "note"
+        ]
+    )
