@@ -705,16 +705,6 @@ def regime_data(
     return out.transpose("model", "curve", "N")
 
 
-def _verdict(lo: float, hi: float, plo: float, phi: float) -> str:
-    """ "agrees" when [lo, hi] overlaps the paper's [plo, phi] (touching counts), else
-    "differs by" the gap between the two intervals."""
-    if hi < plo:
-        return _differs(plo - hi)
-    if lo > phi:
-        return _differs(lo - phi)
-    return "agrees"
-
-
 def _differs(gap: float) -> str:
     """The gap to two decimals; one under 0.005 with one significant figure, never "0.00"."""
     return f"differs by {gap:.2f}" if gap >= 0.005 else f"differs by {gap:.1g}"

@@ -36,9 +36,8 @@ from qbpaper.model import (
 from qbpaper.observables import Observables, compute_observables
 from qbpaper.params import Params
 from qbpaper.rk853 import integrate_dop853
+from qbpaper.truncation import TOP_FOCK_LIMIT
 
-#: Population of the top Fock level above which the cutoff is flagged as too small.
-TOP_FOCK_LIMIT = 1e-4
 #: Largest tolerated |Tr rho - 1| along the run before a warning is recorded.
 TRACE_DRIFT_LIMIT = 1e-8
 #: With method="auto", the Lawson integrator is chosen when the largest element-wise decay

@@ -478,7 +478,10 @@ def test_exponent_table_envelope_holds_a_curve_without_an_interval() -> None:
     ],
 )
 def test_verdict_states_the_gap(interval, expected) -> None:
-    assert scaling._verdict(*interval, 0.2, 0.4) == expected
+    """One decisive curve against the paper's [0.2, 0.4]: the gap, never printed "0.00"."""
+    lo, hi = interval
+    verdict, _ = scaling._curve_verdict(np.array([lo]), np.array([hi]), 0.2, 0.4)
+    assert verdict == expected
 
 
 def test_z_center_zero_measures_residuals_from_zero() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -39,3 +41,28 @@ def test_summary_errors_name_what_is_missing() -> None:
         top_fock_summary(_ds().rename(top_fock_max="other"))
     with pytest.raises(ValueError, match="setup"):
         top_fock_summary(_ds(), by=["model", "setup"])
+
+
+@pytest.mark.parametrize(("factor", "flagged"), [(0.9, False), (1.1, True)])
+def test_solver_warning_and_summary_share_one_limit(factor, flagged) -> None:
+    """A point the solver flags as 'cutoff too small' is exactly one the summary counts above
+    its first level (both read truncation.TOP_FOCK_LIMIT)."""
+    from types import SimpleNamespace
+
+    from qbpaper.params import Params
+    from qbpaper.solve import QbpaperWarning, flag_numerics
+    from qbpaper.truncation import LEVELS, TOP_FOCK_LIMIT
+
+    top = factor * TOP_FOCK_LIMIT
+    traj = SimpleNamespace(
+        params=Params(), top_fock=np.array([0.0, top]), trace=np.ones(2), warnings=[]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QbpaperWarning)
+        flag_numerics(traj)
+    assert any("cutoff too small" in w for w in traj.warnings) is flagged
+    ds = xr.Dataset(
+        {"top_fock_max": (("model", "N"), [[top]])}, coords={"model": ["dicke"], "N": [5]}
+    )
+    share = top_fock_summary(ds).loc[("dicke", 5), f"> {LEVELS[0]:g} (%)"]
+    assert bool(share == 100.0) is flagged
