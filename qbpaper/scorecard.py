@@ -74,6 +74,7 @@ __all__ = [
     "claim_scorecard",
     "exponent_scorecard",
     "exponent_summary",
+    "grid_claims",
     "plot_representation_shift",
     "rate_plane_claims",
     "representation_comparison",
@@ -1276,6 +1277,17 @@ def claim_scorecard(
     return pd.DataFrame(rows).set_index("key")
 
 
+def grid_claims(ds: xr.Dataset, grid: str) -> pd.DataFrame:
+    """The claims that rest on one grid (e.g. ``"quasi_ideal"`` for Figs. 2-3), checked on
+    ``ds``: :func:`claim_scorecard` restricted to them, for a chapter to show its own. Raises
+    ``ValueError`` for a grid no claim uses."""
+    claims = [c for c in CLAIMS if c.grid == grid]
+    if not claims:
+        grids = sorted({c.grid for c in CLAIMS})
+        raise ValueError(f"no claim rests on grid {grid!r}; claims use {grids}")
+    return claim_scorecard({grid: ds}, claims)
+
+
 def rate_plane_claims(ds: xr.Dataset, setup: str) -> pd.DataFrame:
     """The claims of Figs. 6-10 (``dephasing_relaxation`` grid) checked on one setup; the
     scorecard checks them on the driven battery, and the paper does not say which setup its
@@ -1283,8 +1295,7 @@ def rate_plane_claims(ds: xr.Dataset, setup: str) -> pd.DataFrame:
     setups = [str(x) for x in np.atleast_1d(ds["setup"].values)] if "setup" in ds.coords else []
     if setup not in setups:
         raise ValueError(f"no setup {setup!r} in the data; it has {setups}")
-    claims = [c for c in CLAIMS if c.grid == _D]
-    return claim_scorecard({_D: select(ds, {"setup": [setup]})}, claims)
+    return grid_claims(select(ds, {"setup": [setup]}), _D)
 
 
 def verdict_counts(verdicts: pd.Series) -> pd.Series:

@@ -656,3 +656,14 @@ def test_rate_plane_claims_on_one_setup():
     assert undriven["evidence"].str.startswith("undriven").any()
     with pytest.raises(ValueError, match="no setup"):
         sc.rate_plane_claims(ds, "pumped")
+
+
+def test_grid_claims_checks_only_the_claims_of_its_grid():
+    ds = quasi_ideal_ds()
+    table = sc.grid_claims(ds, "quasi_ideal")
+    assert set(table.index) == {c.key for c in sc.CLAIMS if c.grid == "quasi_ideal"}
+    full = sc.claim_scorecard({"quasi_ideal": ds})
+    assert table["verdict"].equals(full.loc[table.index, "verdict"])
+    assert not table["verdict"].eq(sc.MISSING).any()
+    with pytest.raises(ValueError, match="no claim rests on grid"):
+        sc.grid_claims(ds, "fig99")
