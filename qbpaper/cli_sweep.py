@@ -63,7 +63,8 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("--profile", default="paper", help="paper (default) or quick")
     ex.add_argument("--dissipation", default="collective", help="collective (default) or local")
     ex.add_argument("--cache", metavar="DIR", help="cache folder to read")
-    ex.add_argument("--data", metavar="DIR", help="output folder (default: data/paper/)")
+    ex.add_argument("--data", metavar="DIR",
+                    help="output folder (default: $QBPAPER_DATA, else data/paper/)")  # fmt: skip
     ex.add_argument("--replace", action="store_true",
                     help="overwrite committed points whose cached values differ (refused "
                     "otherwise)")  # fmt: skip
@@ -75,10 +76,29 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``NAME=V1,V2`` items -> (axes, fixed); values typed as YAML scalars (safe loader)."""
-    import yaml
+_WORDS = {"true": True, "false": False, "null": None, "none": None, "~": None}
 
+
+def _scalar(text: str) -> Any:
+    """One ``--set`` value: a decimal integer, a float (1e-3, 0.5), true/false, null/none, else
+    the text (quotes stripped). Written by hand rather than read as YAML: PyYAML follows YAML
+    1.1, which reads 010 as octal 8 and 1:30 as 90, and 1e-3 as a string."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if text.lower() in _WORDS:
+        return _WORDS[text.lower()]
+    digits = text.lstrip("+-")
+    if digits.isdigit() and digits.isascii():
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``NAME=V1,V2`` items -> (axes, fixed); values typed by :func:`_scalar`."""
     from qbpaper.grids import DIMS, GridError
 
     axes: dict[str, Any] = {}
@@ -88,10 +108,9 @@ def _parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         name = name.strip()
         if not sep or not name or not text.strip():
             raise GridError(f"--set expects NAME=VALUE[,VALUE...], got {item!r}")
-        try:
-            values = [yaml.safe_load(v) for v in text.split(",")]
-        except yaml.YAMLError:
-            raise GridError(f"--set {name}: cannot read {text!r}") from None
+        values = [_scalar(v) for v in text.split(",")]
+        if name in axes or name in fixed:
+            raise GridError(f"--set {name} given twice; give all its values in one --set")
         if name in DIMS or len(values) > 1:
             axes[name] = values
         else:
@@ -123,8 +142,7 @@ def _workers(text: str | None) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     from qbpaper import grids
-    from qbpaper.cache import Cache, cache_key
-    from qbpaper.sweep import SweepError, run_sweep, save_dataset, solver_name
+    from qbpaper.sweep import SweepError, plan_sweep, run_sweep, save_dataset
 
     if args.list:
         return _list()
@@ -140,8 +158,6 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--workers applies to the local pool; the cluster sets its own")
         if args.no_cache and args.cache:
             raise ValueError("--cache and --no-cache exclude each other")
-        if args.out:
-            _check_out(args.out)
         grid = grids.load(args.grid) if args.grid else grids.get(args.name, args.profile)
         axes, fixed = _parse_overrides(args.overrides)
         if axes or fixed:
@@ -150,25 +166,26 @@ def run(args: argparse.Namespace) -> int:
             if args.series != "all":
                 raise ValueError("--series takes 'all' (use a grid file for selectors)")
             grid = grid.replace(series="all")
+        out = _check_out(args.out) if args.out and not args.dry_run else None
+        if not args.no_cache:
+            _check_cache(args.cache)
     except ValueError as exc:  # GridError is a ValueError
         return _fail(exc)
 
     cache: Any = False if args.no_cache else (args.cache or None)
+    committed = False if args.no_committed else None
     if args.dry_run:
-        from qbpaper.committed import CommittedStore
-        from qbpaper.sweep import _default_simulate
-
-        solver = solver_name(_default_simulate())
-        keys = [cache_key(p.params, solver) for p in grid.points()]
-        store = Cache(cache) if cache is not False else None
-        cached = {k for k in keys if store is not None and k in store}
-        shelf = {} if args.no_committed else CommittedStore().records
-        committed = {k for k in keys if k not in cached and k in shelf}
+        found = plan_sweep(grid, cache=cache, committed=committed, compute=not args.cached_only)
         dims = ", ".join(f"{d}={n}" for d, n in zip(grid.dims, grid.shape, strict=True))
+        rest = (
+            f"{len(found.missing)} missing (not computed: --cached-only)"
+            if args.cached_only
+            else f"{len(found.missing)} to compute"
+        )
         print(
             f"grid {grid.name} ({grid.profile}): {grid.size} points over {dims}; "
-            f"{len(cached)} cached, {len(committed)} committed, "
-            f"{grid.size - len(cached) - len(committed)} to compute"
+            f"{found.cached} cached, {found.committed} committed, {rest}"
+            + ("; --out is not written in a dry run" if args.out else "")
         )
         return 0
     try:
@@ -180,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
                 scheduler=args.scheduler,
                 cache=cache,
                 progress=not args.quiet,
-                committed=False if args.no_committed else None,
+                committed=committed,
                 compute=not args.cached_only,
             )
     except SweepError as exc:
@@ -189,12 +206,17 @@ def run(args: argparse.Namespace) -> int:
         # One Ctrl-C is enough: a second one (or a group-wide SIGINT arriving twice) must not
         # turn the clean exit into a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("qbpaper sweep: interrupted; finished points are cached", file=sys.stderr)
+        kept = (
+            "--no-cache: finished points are not kept"
+            if cache is False
+            else "finished points are cached"
+        )
+        print(f"qbpaper sweep: interrupted; {kept}", file=sys.stderr)
         return 130
     ds = result.dataset
-    if args.out:
+    if out is not None:
         try:
-            path = save_dataset(ds, args.out)
+            path = save_dataset(ds, out)
         except OSError as exc:  # checked before the sweep; the folder changed since
             print(f"qbpaper sweep: error: cannot write {args.out!r}: {exc.strerror or exc} "
                   "(the computed points are cached)", file=sys.stderr)  # fmt: skip
@@ -212,20 +234,45 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.failures else 0
 
 
-def _check_out(path: str) -> None:
-    """Refuse an --out the Dataset could not be written to, before anything is computed."""
-    out = Path(path)
+def _existing_ancestor(path: Path) -> Path:
+    """``path`` itself if it exists, else its nearest existing parent."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path.cwd()
+
+
+def _check_folder(path: Path, option: str) -> None:
+    """Refuse a folder that is a file, or that could not be created because its nearest
+    existing parent is a file or not writable. Creates nothing."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option}: cannot create the folder {str(path)!r}: it is a file")
+    base = _existing_ancestor(path)
+    if not base.is_dir():
+        raise ValueError(
+            f"{option}: cannot create the folder {str(path)!r}: {str(base)!r} is a file"
+        )
+    if not os.access(base, os.W_OK):
+        raise ValueError(f"{option}: the folder {str(base)!r} is not writable")
+
+
+def _check_out(path: str) -> Path:
+    """Refuse an --out the Dataset could not be written to, before anything is computed;
+    returns it with ``~`` expanded. Its folder is created only when the Dataset is written."""
+    out = Path(path).expanduser()
     if out.suffix != ".nc":
         raise ValueError(f"--out must name a .nc file, got {path!r}")
     if out.is_dir():
         raise ValueError(f"--out {path!r} is a folder; name a .nc file")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out: cannot create the folder {str(out.parent)!r}: "
-                         f"{exc.strerror or exc}") from None  # fmt: skip
-    if not os.access(out.parent, os.W_OK):
-        raise ValueError(f"--out: the folder {str(out.parent)!r} is not writable")
+    _check_folder(out.parent, "--out")
+    return out
+
+
+def _check_cache(path: str | None) -> None:
+    """Refuse a cache folder that cannot hold entries (e.g. a file), before anything runs."""
+    from qbpaper.cache import resolve_cache_dir
+
+    _check_folder(resolve_cache_dir(path), "--cache")
 
 
 def _point_warning() -> type[Warning]:
@@ -249,6 +296,7 @@ def run_export(args: argparse.Namespace) -> int:
         if args.dissipation not in DISSIPATIONS:
             raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
         names = [grids.resolve(n) for n in args.names]
+        _check_cache(args.cache)
         done = export(names, profile=args.profile, cache=args.cache, root=args.data,
                       dissipation=args.dissipation, replace=args.replace)  # fmt: skip
     except (ValueError, ExportError) as exc:

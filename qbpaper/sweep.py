@@ -430,6 +430,68 @@ def _fmt_coords(coords: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in coords.items())
 
 
+@dataclass
+class Lookup:
+    """Where the points of a grid come from before anything is computed."""
+
+    points: list[Point]
+    keys: list[str]  # cache keys, in the order of ``points``
+    records: dict[str, Record]  # the points found: cached or committed
+    cached: int
+    committed: int
+    missing: list[str]  # keys found nowhere, costliest first
+
+    @property
+    def by_key(self) -> dict[str, Point]:
+        return dict(zip(self.keys, self.points, strict=True))
+
+
+def _lookup(
+    grid: Grid, solver: str, store: Cache | None, shelf: CommittedStore | None, compute: bool
+) -> Lookup:
+    """Look every point of ``grid`` up in the cache, then in the committed data. Cache entries
+    are read and checked (a corrupt one is moved aside and counts as missing). A committed
+    point whose series the grid keeps counts as missing when computing: committed data hold
+    scalars only."""
+    points = grid.points()
+    keys = [cache_key(pt.params, solver) for pt in points]
+    records: dict[str, Record] = {}
+    if store is not None:
+        for key, pt in zip(keys, points, strict=True):
+            rec = store.get(key, pt.params.to_dict())
+            if rec is not None:
+                records[key] = rec
+    n_cached = len(records)
+    n_committed = 0
+    if shelf is not None and len(records) < len(keys):
+        shelved = shelf.records  # read once: the property stats every file
+        for key, pt in zip(keys, points, strict=True):
+            rec = None if key in records else shelved.get(key)
+            # (when not computing, a committed point's scalars are used and its series stay NaN)
+            if rec is not None and (not compute or not grid.keeps_series(pt) or rec.series):
+                records[key] = rec
+                n_committed += 1
+    cost = {k: _cost(pt.params) for k, pt in zip(keys, points, strict=True)}
+    missing = sorted((k for k in keys if k not in records), key=lambda k: -cost[k])
+    return Lookup(points, keys, records, n_cached, n_committed, missing)
+
+
+def plan_sweep(
+    grid: Grid,
+    *,
+    cache: str | os.PathLike[str] | Cache | bool | None = None,
+    committed: str | os.PathLike[str] | CommittedStore | bool | None = None,
+    compute: bool | None = None,
+    simulate: Callable[[Params], Any] | None = None,
+) -> Lookup:
+    """What :func:`run_sweep` with the same arguments would find and compute, computing
+    nothing (``qbpaper sweep --dry-run``)."""
+    if compute is None:
+        compute = sweeps_compute()
+    solver = solver_name(simulate or _default_simulate())
+    return _lookup(grid, solver, _resolve_cache(cache), _resolve_committed(committed), compute)
+
+
 def run_sweep(
     grid: Grid | str,
     workers: int | None = None,
@@ -472,29 +534,10 @@ def run_sweep(
     fn = simulate or _default_simulate()
     solver = solver_name(fn)
     store = _resolve_cache(cache)
-    points = grid.points()
-    keys = [cache_key(pt.params, solver) for pt in points]
-    by_key: dict[str, Point] = dict(zip(keys, points, strict=True))
-
-    records: dict[str, Record] = {}
-    if store is not None:
-        for key, pt in by_key.items():
-            rec = store.get(key, pt.params.to_dict())
-            if rec is not None:
-                records[key] = rec
-    n_cached = len(records)
-    n_committed = 0
-    shelf = _resolve_committed(committed)
-    if shelf is not None and len(records) < len(by_key):
-        shelved = shelf.records  # read once: the property stats every file
-        for key, pt in by_key.items():
-            rec = None if key in records else shelved.get(key)
-            # Committed data holds scalars only: a point whose series are kept is recomputed
-            # (when computing; otherwise its scalars are used and its series stay NaN).
-            if rec is not None and (not compute or not grid.keeps_series(pt) or rec.series):
-                records[key] = rec
-                n_committed += 1
-    missing = sorted((k for k in keys if k not in records), key=lambda k: -_cost(by_key[k].params))
+    found = _lookup(grid, solver, store, _resolve_committed(committed), compute)
+    points, keys, records, missing = found.points, found.keys, found.records, found.missing
+    by_key = found.by_key
+    n_cached, n_committed = found.cached, found.committed
     not_computed = 0 if compute else len(missing)
     if not compute:
         missing = []

@@ -329,3 +329,31 @@ def test_commit_is_dirty_for_code_changes_not_for_exported_data(tmp_path):
     assert git_commit(tmp_path) == clean
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_commit(tmp_path) == clean + "+dirty"
+
+
+@pytest.mark.parametrize("compute", [True, False])
+def test_plan_counts_what_the_sweep_then_does(tmp_path, compute):
+    """The dry-run plan and the real run agree, including committed points of a grid that
+    keeps series (recomputed when computing, their scalars used otherwise) and a corrupt
+    cache entry (missing, not cached)."""
+    from qbpaper.cache import CacheCorruptionWarning
+    from qbpaper.sweep import plan_sweep
+
+    grid = tiny_grid("plan_counts", N=[1])
+    ds = run_sweep(grid, 0, cache=False, committed=False, progress=False).dataset
+    save_dataset(ds, tmp_path / "scalars.nc")
+    cache = tmp_path / "c"
+    small = grid.replace(axes={"model": ["tc"], "setup": ["driven"]})
+    run_sweep(small, 0, cache=cache, committed=False, progress=False)
+    (entry,) = cache.rglob("*.qbc")
+    entry.write_bytes(b"garbage")
+    series = grid.replace(series="all")
+    with pytest.warns(CacheCorruptionWarning):
+        plan = plan_sweep(series, cache=cache, committed=tmp_path, compute=compute)
+    assert plan.cached == 0  # the corrupt entry was moved aside, not counted
+    assert plan.committed == (0 if compute else grid.size)
+    assert len(plan.missing) == (grid.size if compute else 0)
+    result = run_sweep(series, 0, cache=cache, committed=tmp_path, compute=compute,
+                       progress=False)  # fmt: skip
+    assert result.committed == plan.committed and result.cached == plan.cached
+    assert result.computed == len(plan.missing)

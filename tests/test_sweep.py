@@ -348,3 +348,95 @@ def test_cache_key_used_by_sweep_is_the_documented_one(tmp_path):
     sweep(grid, 0, cache=tmp_path, simulate=sweep_helpers.fake_simulate, progress=False)
     key = cache_key(grid.points()[0].params, "sweep_helpers.fake_simulate")
     assert Cache(tmp_path).get(key) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("010", 10), ("08", 8), ("-3", -3), ("1e-3", 1e-3), ("0.5", 0.5), ("1:30", "1:30"),
+     ("true", True), ("False", False), ("null", None), ("local", "local"), ("'2'", "2")],
+)  # fmt: skip
+def test_set_values_are_read_as_plain_numbers_not_yaml_1_1(text, value):
+    """PyYAML (YAML 1.1) reads 010 as octal 8 and 1:30 as sexagesimal 90."""
+    from qbpaper.cli_sweep import _scalar
+
+    assert _scalar(text) == value and type(_scalar(text)) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "t_final=1:30"], "t_final"),
+        (["--set", "N=2", "--set", "N=3"], "--set N given twice"),
+    ],
+)
+def test_cli_set_rejects_unreadable_and_repeated_values(argv, message, capsys):
+    assert cli_main(["sweep", "fig6", "--dry-run", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_cli_bad_input_or_dry_run_creates_no_out_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "x.nc"
+    assert cli_main(["sweep", "fig99", "--out", str(out)]) == 2
+    cache = str(tmp_path / "c")
+    assert cli_main(["sweep", "fig6", "--set", "N=1", "--cache", cache, "--dry-run",
+                     "--out", str(out)]) == 0  # fmt: skip
+    assert "--out is not written in a dry run" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_cache_that_is_a_file_fails_before_any_work(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    for cache in (blocker, blocker / "c"):
+        argv = ["sweep", "fig6", "--set", "N=1", "--cache", str(cache), "--workers", "0"]
+        assert cli_main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot create the folder" in err, err
+    assert cli_main(["export", "cutoff", "--cache", str(blocker), "--data",
+                     str(tmp_path / "d")]) == 2  # fmt: skip
+    assert "it is a file" in capsys.readouterr().err
+    assert not log.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [([], "finished points are cached"), (["--no-cache"], "finished points are not kept")],
+)
+def test_cli_interrupt_message_says_whether_points_were_kept(tmp_path, monkeypatch, capsys,
+                                                             extra, says):  # fmt: skip
+    import importlib
+
+    sweep_module = importlib.import_module("qbpaper.sweep")  # the package exports a function
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module, "run_sweep", interrupted)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        cache = [] if extra else ["--cache", str(tmp_path / "c")]
+        assert cli_main(["sweep", "fig6", "--set", "N=1", *cache, *extra]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert says in capsys.readouterr().err
+
+
+def test_cli_dry_run_counts_a_corrupt_entry_as_to_compute(tmp_path, capsys):
+    spec = tmp_path / "g.yaml"
+    spec.write_text("name: mine\naxes: {model: tc, N: [1, 2], nmax: 2}\nfixed: {t_final: 1}\n")
+    cache = tmp_path / "c"
+    base = ["sweep", "--grid", str(spec), "--cache", str(cache), "--no-committed"]
+    assert cli_main([*base, "--workers", "0", "--quiet"]) == 0
+    entry = sorted(cache.rglob("*.qbc"))[0]
+    entry.write_bytes(b"garbage")
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="corrupt cache entry"):
+        assert cli_main([*base, "--dry-run"]) == 0
+    assert "1 cached, 0 committed, 1 to compute" in capsys.readouterr().out
+    assert cli_main([*base, "--dry-run", "--cached-only"]) == 0
+    # the first dry run moved the corrupt entry aside: now it is simply absent
+    out = capsys.readouterr().out
+    assert "1 cached, 0 committed, 1 missing (not computed: --cached-only)" in out
