@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -303,7 +304,7 @@ def execute_chapter(
             language="python",
             progress_bar=progress,
             cwd=str(root / "book"),
-            execution_timeout=None if timeout is None or timeout <= 0 else int(timeout),
+            execution_timeout=None if timeout is None or timeout <= 0 else math.ceil(timeout),
             # the kernel's own start-up chatter (e.g. "running over TCP") is not ours to show
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qbpaper import book
+from qbpaper.cli_paths import check_folder, positive_seconds
 
 
 def _parameter_args(pairs: list[list[str]] | None) -> dict[str, Any]:
@@ -40,6 +41,10 @@ def run_book(args: argparse.Namespace) -> int:
         if args.list:
             _list_chapters(root)
             return 0
+        for option, folder in (("--executed-dir", args.executed_dir),
+                               ("--output-dir", args.output_dir)):  # fmt: skip
+            if folder is not None:
+                check_folder(folder.expanduser(), option)
         result = book.build_book(
             profile=args.profile,
             chapters=args.chapter,
@@ -52,6 +57,8 @@ def run_book(args: argparse.Namespace) -> int:
             compute=not args.no_compute,
             log=_log,
         )
+    except ValueError as exc:  # a folder that cannot be used
+        return _error("book", str(exc))
     except book.BookError as exc:
         if str(exc).startswith("jupyter-book build failed"):
             print(f"qbpaper book: error: {exc}", file=sys.stderr)
@@ -69,6 +76,8 @@ def run_notebook(args: argparse.Namespace) -> int:
                 help_text = f"  # {param.help}" if param.help else ""
                 print(f"{param.name} = {param.source}{help_text}")
             return 0
+        if args.output is not None:
+            check_folder(args.output.expanduser().parent, "--output")
         book.run_notebook(
             args.chapter,
             _parameter_args(args.parameter),
@@ -78,7 +87,7 @@ def run_notebook(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             log=_log,
         )
-    except book.BookError as exc:
+    except (book.BookError, ValueError) as exc:  # ValueError: a folder that cannot be used
         return _error("notebook", str(exc))
     except Exception as exc:  # the notebook raised: papermill wrote it with the traceback
         ename = getattr(exc, "ename", type(exc).__name__)
@@ -132,7 +141,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     )
     p_book.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=None,
         help="per-cell timeout in seconds (default: 900 quick, a week paper)",
     )
@@ -185,7 +194,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         default="quick",
         help="base profile the overrides apply to (default quick)",
     )
-    p_nb.add_argument("--timeout", type=float, default=None, help="per-cell timeout in seconds")
+    p_nb.add_argument(
+        "--timeout", type=positive_seconds, default=None, help="per-cell timeout in seconds"
+    )
     p_nb.add_argument(
         "--list",
         action="store_true",

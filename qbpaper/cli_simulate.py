@@ -204,8 +204,13 @@ def run(args: argparse.Namespace) -> int:
                 traj = simulate(params, progress=args.progress)
     except MemoryError:
         print(f"qbpaper simulate: error: not enough memory for N={params.n}, nmax="
-              f"{params.nmax} ({params.dissipation} representation)", file=sys.stderr)  # fmt: skip
+              f"{params.nmax} ({params.dissipation} representation, "
+              f"{params.n_steps + 1} output times)",
+              file=sys.stderr)  # fmt: skip
         return 1
+    except KeyboardInterrupt:
+        print("qbpaper simulate: interrupted", file=sys.stderr)
+        return 130
     obs = traj.observables().as_dict()
     result: dict[str, object] = {"params": params.to_dict(), "backend": args.backend,
                                  "units": UNITS}  # fmt: skip

@@ -14,12 +14,13 @@ on stderr, nothing computed); 130 interrupted (Ctrl-C: finished points stay cach
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
+
+from qbpaper.cli_paths import check_folder
 
 _USAGE = "qbpaper sweep: error: "
 
@@ -234,28 +235,6 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.failures else 0
 
 
-def _existing_ancestor(path: Path) -> Path:
-    """``path`` itself if it exists, else its nearest existing parent."""
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return candidate
-    return Path.cwd()
-
-
-def _check_folder(path: Path, option: str) -> None:
-    """Refuse a folder that is a file, or that could not be created because its nearest
-    existing parent is a file or not writable. Creates nothing."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{option}: cannot create the folder {str(path)!r}: it is a file")
-    base = _existing_ancestor(path)
-    if not base.is_dir():
-        raise ValueError(
-            f"{option}: cannot create the folder {str(path)!r}: {str(base)!r} is a file"
-        )
-    if not os.access(base, os.W_OK):
-        raise ValueError(f"{option}: the folder {str(base)!r} is not writable")
-
-
 def _check_out(path: str) -> Path:
     """Refuse an --out the Dataset could not be written to, before anything is computed;
     returns it with ``~`` expanded. Its folder is created only when the Dataset is written."""
@@ -264,7 +243,7 @@ def _check_out(path: str) -> Path:
         raise ValueError(f"--out must name a .nc file, got {path!r}")
     if out.is_dir():
         raise ValueError(f"--out {path!r} is a folder; name a .nc file")
-    _check_folder(out.parent, "--out")
+    check_folder(out.parent, "--out")
     return out
 
 
@@ -272,7 +251,7 @@ def _check_cache(path: str | None) -> None:
     """Refuse a cache folder that cannot hold entries (e.g. a file), before anything runs."""
     from qbpaper.cache import resolve_cache_dir
 
-    _check_folder(resolve_cache_dir(path), "--cache")
+    check_folder(resolve_cache_dir(path), "--cache")
 
 
 def _point_warning() -> type[Warning]:

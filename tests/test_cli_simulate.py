@@ -110,3 +110,16 @@ def test_qutip_backend_refuses_sizes_it_cannot_hold():
     proc = _run(["--n", "50", "--dissipation", "local", "--backend", "qutip", "--json"])
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_interrupt_exits_130_with_one_line(monkeypatch, capsys):
+    import importlib
+
+    solve = importlib.import_module("qbpaper.solve")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solve, "simulate", interrupted)
+    assert main(["simulate", *FAST]) == 130
+    assert capsys.readouterr().err == "qbpaper simulate: interrupted\n"

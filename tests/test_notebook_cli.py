@@ -171,3 +171,22 @@ def test_failing_notebook_exits_1(tmp_path):
     assert proc.returncode == 1
     assert "execution failed" in proc.stderr and "invalid parameter 'n'" in proc.stderr
     assert out.is_file()  # papermill keeps the notebook with the traceback
+
+
+@pytest.mark.parametrize("command", ["book", "notebook"])
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-5", "soon"])
+def test_bad_timeout_exits_2_before_running(command, value):
+    args = ["--no-html", "--chapter", "model"] if command == "book" else ["model"]
+    proc = run_cli(command, *args, "--timeout", value)
+    assert proc.returncode == 2 and "--timeout" in proc.stderr, proc.stderr
+    assert "executing" not in proc.stdout
+
+
+def test_output_folders_that_are_files_exit_2_before_running(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    assert main(["notebook", "model", "-o", str(blocker / "x.ipynb")]) == 2
+    assert main(["book", "--no-html", "--chapter", "model", "--executed-dir", str(blocker)]) == 2
+    out, err = capsys.readouterr()
+    assert "executing" not in out
+    assert [line.count("cannot create the folder") for line in err.splitlines()] == [1, 1]
