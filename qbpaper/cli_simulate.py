@@ -148,6 +148,8 @@ def check_ignored_options(args: argparse.Namespace) -> None:
             verb = "applies" if len(tol) == 1 else "apply"
             raise ValueError(f"{', '.join(tol)} {verb} to the fast backend; --backend qutip "
                              "runs at QuTiP's default tolerances")  # fmt: skip
+        if args.progress:
+            raise ValueError("--progress applies to the fast backend; --backend qutip shows none")
 
 
 def params_from_args(args: argparse.Namespace) -> Params:

@@ -143,7 +143,7 @@ def _workers(text: str | None) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     from qbpaper import grids
-    from qbpaper.sweep import SweepError, plan_sweep, run_sweep, save_dataset
+    from qbpaper.sweep import SweepError, plan_sweep, run_sweep, save_dataset, sweeps_compute
 
     if args.list:
         return _list()
@@ -175,13 +175,14 @@ def run(args: argparse.Namespace) -> int:
 
     cache: Any = False if args.no_cache else (args.cache or None)
     committed = False if args.no_committed else None
+    compute = False if args.cached_only else None  # None: on unless QBPAPER_COMPUTE=0
     if args.dry_run:
-        found = plan_sweep(grid, cache=cache, committed=committed, compute=not args.cached_only)
+        found = plan_sweep(grid, cache=cache, committed=committed, compute=compute)
         dims = ", ".join(f"{d}={n}" for d, n in zip(grid.dims, grid.shape, strict=True))
         rest = (
-            f"{len(found.missing)} missing (not computed: --cached-only)"
-            if args.cached_only
-            else f"{len(found.missing)} to compute"
+            f"{len(found.missing)} to compute"
+            if sweeps_compute() and not args.cached_only
+            else f"{len(found.missing)} missing (not computed: --cached-only or QBPAPER_COMPUTE=0)"
         )
         print(
             f"grid {grid.name} ({grid.profile}): {grid.size} points over {dims}; "
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
                 cache=cache,
                 progress=not args.quiet,
                 committed=committed,
-                compute=not args.cached_only,
+                compute=compute,
             )
     except SweepError as exc:
         return _fail(exc)
@@ -274,7 +275,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown profile {args.profile!r}; valid: quick, paper")
         if args.dissipation not in DISSIPATIONS:
             raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
-        names = [grids.resolve(n) for n in args.names]
+        names = list(dict.fromkeys(grids.resolve(n) for n in args.names))  # fig6 fig7: once
         _check_cache(args.cache)
         done = export(names, profile=args.profile, cache=args.cache, root=args.data,
                       dissipation=args.dissipation, replace=args.replace)  # fmt: skip

@@ -276,7 +276,8 @@ class Grid:
                     if len(old.split(",")) > 1 and names != set(old.split(",")):
                         raise GridError(
                             f"'{key}' is part of the zipped axis '{old}': replace "
-                            f"the whole axis (key '{old}')"
+                            f"the whole axis (key '{old}'; a YAML grid file can, "
+                            "qbpaper sweep --set cannot)"
                         )
                     del new_axes[old]
             for n in names:

@@ -123,3 +123,9 @@ def test_interrupt_exits_130_with_one_line(monkeypatch, capsys):
     monkeypatch.setattr(solve, "simulate", interrupted)
     assert main(["simulate", *FAST]) == 130
     assert capsys.readouterr().err == "qbpaper simulate: interrupted\n"
+
+
+def test_qutip_backend_refuses_progress(capsys):
+    assert main(["simulate", *FAST, "--backend", "qutip", "--progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--progress applies to the fast backend" in err

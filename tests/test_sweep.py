@@ -439,4 +439,26 @@ def test_cli_dry_run_counts_a_corrupt_entry_as_to_compute(tmp_path, capsys):
     assert cli_main([*base, "--dry-run", "--cached-only"]) == 0
     # the first dry run moved the corrupt entry aside: now it is simply absent
     out = capsys.readouterr().out
-    assert "1 cached, 0 committed, 1 missing (not computed: --cached-only)" in out
+    assert "1 cached, 0 committed, 1 missing (not computed" in out
+
+
+def test_cli_sweep_honours_compute_off_in_the_environment(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    monkeypatch.setenv("QBPAPER_COMPUTE", "0")
+    spec = tmp_path / "g.yaml"
+    spec.write_text("name: mine\naxes: {model: tc, N: [1, 2], nmax: 2}\nfixed: {t_final: 1}\n")
+    out = tmp_path / "mine.nc"
+    argv = ["sweep", "--grid", str(spec), "--cache", str(tmp_path / "c"), "--no-committed"]
+    assert cli_main([*argv, "--dry-run"]) == 0
+    assert "2 missing (not computed" in capsys.readouterr().out
+    assert cli_main([*argv, "--workers", "0", "--quiet", "--out", str(out)]) == 0
+    assert not log.exists() and np.isnan(load_dataset(out).E_max).all()
+
+
+def test_cli_export_writes_a_grid_named_twice_once(tmp_path, capsys):
+    data = tmp_path / "d"
+    argv = ["export", "fig6", "fig7", "dephasing_relaxation", "--profile", "quick",
+            "--cache", str(tmp_path / "c"), "--data", str(data)]  # fmt: skip
+    assert cli_main(argv) == 0
+    assert capsys.readouterr().out.count("wrote ") == 1
