@@ -623,13 +623,19 @@ class ScanResult:
         N)."""
         full = self.is_full()
         complete = full & self.has_all()
+        full = full.reindex(complete.index)
+        # a Series, not a bare array: the frame aligns its columns by index, not by position
+        stage = pd.Series(
+            np.where(complete, "full", np.where(full, "full, failed point", "screen")),
+            index=complete.index,
+        )
         frame = pd.DataFrame({
             "residual": self.scores().where(complete),
             "residual_screen": self.scores(nmax=self.budget.screen_nmax),
             "rms_relative": self.scores(metric="relative"),
             "max_relative": self.deviation_frame("relative").abs().groupby(
                 level=list(Reading.factor_names())).max().max(axis=1),
-            "stage": np.where(complete, "full", np.where(full, "full, failed point", "screen")),
+            "stage": stage,
         })  # fmt: skip
         frame["default"] = [_reading_of(k).is_default for k in frame.index]
         return frame.sort_values(["residual", "residual_screen"], na_position="last")

@@ -271,3 +271,14 @@ def test_a_full_reading_with_a_failed_entry_is_not_ranked_as_full():
     # still the best of the columns it has in full
     assert result.per_column_readings()["S_c_tc"] == b
     assert result.per_column_readings()["E_max_tc"] == a
+
+
+def test_stage_labels_follow_their_readings_not_row_positions():
+    """The full reading sorts after the screened one in the factor index: its label must
+    still say "full" (the labels were once placed by position)."""
+    screened, run_in_full = Reading(n=1), Reading(n=2)
+    result = _synthetic({run_in_full: (1.1, True), screened: (1.05, False)})  # unsorted order
+    ranked = result.ranking()
+    stage = {k[2]: v for k, v in ranked["stage"].items()}
+    assert stage == {1: "screen", 2: "full"}
+    assert (ranked["stage"] == "full").eq(np.isfinite(ranked["residual"])).all()
