@@ -175,13 +175,13 @@ def run(args: argparse.Namespace) -> int:
 
     cache: Any = False if args.no_cache else (args.cache or None)
     committed = False if args.no_committed else None
-    compute = False if args.cached_only else None  # None: on unless QBPAPER_COMPUTE=0
+    compute = not args.cached_only and sweeps_compute()  # QBPAPER_COMPUTE=0 also turns it off
     if args.dry_run:
         found = plan_sweep(grid, cache=cache, committed=committed, compute=compute)
         dims = ", ".join(f"{d}={n}" for d, n in zip(grid.dims, grid.shape, strict=True))
         rest = (
             f"{len(found.missing)} to compute"
-            if sweeps_compute() and not args.cached_only
+            if compute
             else f"{len(found.missing)} missing (not computed: --cached-only or QBPAPER_COMPUTE=0)"
         )
         print(
