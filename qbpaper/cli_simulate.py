@@ -4,8 +4,10 @@
 the output grid (``E_max``, ``tau``, ``P_max``, ``S_q_max``, ``S_c_max``, ``S_q_final``,
 ``S_c_final``), the refined and diagnostic values under ``refined`` and ``diagnostics``, the
 run's ``warnings`` and the ``units``. Bad input exits with status 2 and a one-line message naming
-the parameter; so do options that the chosen setup or backend would ignore (``--n0`` without
-``--undriven``, a drive option with it, tolerances with ``--backend qutip``).
+the parameter; so do sizes whose density matrix would exceed 2**31 entries
+(:data:`qbpaper.params.MAX_STATE_ENTRIES`: N <= 4211 at nmax = 10 with collective channels,
+N <= 471 with local ones), and options that the chosen setup or backend would ignore (``--n0``
+without ``--undriven``, a drive option with it, tolerances with ``--backend qutip``).
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--model", default=defaults.model,
                      help=f"one of {', '.join(MODELS)}" + _DEFAULT)  # fmt: skip
     sim.add_argument("--n", type=str, default=str(defaults.n),
-                     help="number of qubits N >= 1" + _DEFAULT)  # fmt: skip
+                     help="number of qubits N >= 1; N and --nmax are bounded by the density "
+                     "matrix, at most 2**31 entries (at nmax 10: N <= 4211 collective, 471 "
+                     "local)" + _DEFAULT)  # fmt: skip
     for name in ("g", "kappa", "gamma_relax", "gamma_deph"):
         flag, default = f"--{name.replace('_', '-')}", str(getattr(defaults, name))
         sim.add_argument(flag, dest=name, type=str, default=default, help=_HELP[name] + _DEFAULT)

@@ -23,6 +23,12 @@ SETUPS = ("driven", "undriven")
 #: Bumped whenever a change to the physics or numerics can change a result (cache key).
 MODEL_VERSION = "1"
 
+#: Most complex entries the density matrix of a point may take (:func:`state_entries`): one
+#: copy of 2**31 entries is 32 GiB (the integrators keep over ten) and its flat index outgrows
+#: a 32-bit integer. At nmax = 10 this allows N <= 4211 with collective channels and N <= 471
+#: with local ones (nmax = 25: 1781 and 265); the paper's largest points need under 2**24.
+MAX_STATE_ENTRIES = 2**31
+
 
 @dataclass(frozen=True)
 class Params:
@@ -51,7 +57,10 @@ class Params:
 
     Numerical fields
     ----------------
-    nmax: largest Fock number kept (Fock states 0..nmax, dimension nmax + 1).
+    nmax: largest Fock number kept (Fock states 0..nmax, dimension nmax + 1). N and nmax are
+        bounded together: the density matrix may take at most :data:`MAX_STATE_ENTRIES`
+        entries (:func:`state_entries`, counted without the excitation truncation a run may
+        apply, since the driven cap can widen to none).
     t_final, dt: output grid t = 0, dt, ..., t_final (t_final rounded to a whole number of dt).
     energy: ``"qubit"`` for E(t) = <Jz>(t) - <Jz>(0) (default) or ``"total"`` for
         <H(t)> - <H(0)> of Eq. (8).
@@ -122,6 +131,51 @@ class Params:
         return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
+def state_entries(n: int, nmax: int, dissipation: str) -> int:
+    """Complex entries of the whole density matrix in the engine's representation
+    (:mod:`qbpaper.model`): ``sum_j ((nmax + 1) (2j + 1))**2`` over the total spins j it keeps
+    (N/2 alone with collective channels; N/2, N/2 - 1, ... down to 0 or 1/2 with local ones).
+    Exact, in closed form, for any size."""
+    if dissipation == "collective":
+        spin = (n + 1) ** 2
+    elif n % 2 == 0:  # 2j + 1 = 1, 3, ..., N + 1
+        k = n // 2 + 1
+        spin = k * (2 * k - 1) * (2 * k + 1) // 3
+    else:  # 2j + 1 = 2, 4, ..., N + 1
+        k = (n + 1) // 2
+        spin = 2 * k * (k + 1) * (2 * k + 1) // 3
+    return (nmax + 1) ** 2 * spin
+
+
+def _approx(x: int) -> str:
+    """A positive integer of any size, in scientific notation from 1e15 on (``1.2e+42``)."""
+    if x < 10**15:
+        return str(x)
+    exponent = int(math.log10(x))  # exact ints: no float overflow
+    while x >= 10 ** (exponent + 1):
+        exponent += 1
+    while x < 10**exponent:
+        exponent -= 1
+    mantissa = f"{x / 10**exponent:.1f}"
+    if mantissa == "10.0":
+        mantissa, exponent = "1.0", exponent + 1
+    return f"{mantissa}e+{exponent}"
+
+
+def _check_size(p: Params) -> None:
+    """Refuse a point whose density matrix exceeds :data:`MAX_STATE_ENTRIES`, naming N or
+    nmax, whichever contributes the larger factor."""
+    entries = state_entries(p.n, p.nmax, p.dissipation)
+    if entries <= MAX_STATE_ENTRIES:
+        return
+    cavity = (p.nmax + 1) ** 2
+    _fail(
+        "n" if entries // cavity >= cavity else "nmax",
+        f"N = {_approx(p.n)} with nmax = {_approx(p.nmax)} needs a {p.dissipation} density "
+        f"matrix of {_approx(entries)} complex entries, above the limit 2**31 (32 GiB a copy)",
+    )
+
+
 def _fail(name: str, message: str) -> None:
     raise ValueError(f"invalid parameter '{name}': {message}")
 
@@ -164,6 +218,7 @@ def _validate(p: Params) -> None:
         _fail("n0", f"the initial Fock number must be >= 0, got {p.n0}")
     if not p.driven and p.n0 > p.nmax:
         _fail("n0", f"the initial Fock state |{p.n0}> does not fit below nmax = {p.nmax}")
+    _check_size(p)
     floats = (
         "g", "kappa", "gamma_relax", "gamma_deph", "detuning", "eta0", "sigma", "t0",
         "t_final", "dt", "rtol", "atol",

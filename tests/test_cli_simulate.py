@@ -78,6 +78,24 @@ def test_bad_input_exits_2_with_one_line_naming_the_parameter(args, name):
     assert proc.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["--n", "1e20"], "n"),  # used to end in a SciPy traceback (spin labels lose precision)
+        (["--n", "100000", "--model", "dicke"], "n"),  # used to exit 1: MemoryError
+        (["--n", "2000", "--dissipation", "local"], "n"),
+        (["--nmax", "1e12"], "nmax"),
+    ],
+)
+def test_absurd_sizes_exit_2_with_one_line_naming_the_parameter(args, name):
+    proc = _run([*FAST, *args, "--json"])
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"qbpaper simulate: error: invalid parameter '{name}'")
+    assert "above the limit 2**31" in lines[0] and proc.stdout == ""
+
+
 def test_negative_values_with_an_exponent_follow_their_option():
     out = json.loads(_run([*FAST, "--detuning", "-1e-2", "--eta0", "-1E0", "--json"]).stdout)
     assert out["params"]["detuning"] == -0.01 and out["params"]["eta0"] == -1.0

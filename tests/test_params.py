@@ -59,3 +59,24 @@ def test_bad_values_raise_value_error_naming_the_parameter(changes, name):
 def test_integer_valued_floats_are_accepted_as_integers():
     p = Params(n=4.0, nmax=5.0)
     assert isinstance(p.n, int) and p.n == 4 and isinstance(p.nmax, int)
+
+
+@pytest.mark.parametrize("dissipation", ["collective", "local"])
+def test_state_entries_counts_the_engines_blocks(dissipation):
+    from qbpaper.model import _block_layout
+    from qbpaper.params import state_entries
+
+    for n in range(1, 14):
+        p = Params(n=n, nmax=3, dissipation=dissipation)
+        assert state_entries(n, 3, dissipation) == sum(b.dim**2 for b in _block_layout(p, None))
+
+
+def test_size_limit_admits_the_papers_points_and_refuses_larger():
+    for model in ("tc", "dicke"):
+        Params(model=model, n=50, nmax=25, dissipation="local")  # the paper's largest, and more
+    Params(n=4211)  # the documented bounds at nmax = 10
+    Params(n=471, dissipation="local")
+    for changes, name in [({"n": 4212}, "n"), ({"n": 472, "dissipation": "local"}, "n"),
+                          ({"n": 10**400}, "n"), ({"nmax": 10**12}, "nmax")]:  # fmt: skip
+        with pytest.raises(ValueError, match=f"invalid parameter '{name}': .* above the limit"):
+            Params(**changes)
