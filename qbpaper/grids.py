@@ -9,7 +9,8 @@ zipped axis does not list are NaN there.
 Axis names are the Params field names, except ``N`` (field ``n``) and ``setup`` (values
 ``"driven"``/``"undriven"``, field ``driven``). The nine names of :data:`DIMS` are always
 dimensions (length 1 when not varied); any other field is a dimension only when given as an axis,
-otherwise it is a fixed parameter (a Dataset attribute).
+otherwise it is a fixed parameter (a Dataset attribute). Integer values must fit the 32-bit
+integers of netCDF3, in which sweep Datasets are saved (:data:`INT32`).
 
 YAML grid file (read with ``yaml.safe_load``: no Python objects, no code)::
 
@@ -44,6 +45,8 @@ _DIM_FIELD = {"N": "n", "setup": "driven"}
 _FIELD_DIM = {v: k for k, v in _DIM_FIELD.items()}
 PROFILES = ("quick", "paper")
 _TOP_KEYS = ("name", "serves", "description", "axes", "fixed", "series")
+#: The integers a netCDF3 file stores (32-bit): every integer of a grid must lie in this range.
+INT32 = range(-(2**31), 2**31)
 
 
 class GridError(ValueError):
@@ -96,6 +99,9 @@ def _coerce(name: str, value: Any) -> Any:
             value = int(value)
         if not isinstance(value, int):
             raise bad
+        if value not in INT32:
+            raise GridError(f"invalid value for '{name}': {value} (sweep Datasets are netCDF3, "
+                            "whose integers are 32-bit: below 2**31)")  # fmt: skip
         return value
     if isinstance(value, str):  # PyYAML reads 1e-3 (no dot) as a string
         try:

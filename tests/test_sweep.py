@@ -343,6 +343,30 @@ def test_cli_bad_grid_file_fails_before_any_work(tmp_path, monkeypatch, capsys):
     assert not log.exists() and not cache_dir.exists()
 
 
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        ("axes: {model: tc, N: [1, 2147483648], nmax: 2}", "N"),
+        # n0 is valid for Params (the driven setup ignores it) but not storable
+        ("axes: {model: tc, setup: driven, N: 1, nmax: 2}\nfixed: {n0: 2147483648}", "n0"),
+    ],
+)
+def test_cli_integers_netcdf3_cannot_store_fail_before_any_work(tmp_path, monkeypatch, capsys,
+                                                                spec, name):  # fmt: skip
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    grid_file = tmp_path / "big.yaml"
+    grid_file.write_text(spec + "\n")
+    cache_dir = tmp_path / "c"
+    argv = ["sweep", "--grid", str(grid_file), "--cache", str(cache_dir), "--workers", "0",
+            "--no-committed", "--quiet", "--out", str(tmp_path / "big.nc")]  # fmt: skip
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"invalid value for '{name}': 2147483648" in err, err
+    assert "netCDF3" in err and "2**31" in err
+    assert not log.exists() and not cache_dir.exists()
+
+
 def test_cache_key_used_by_sweep_is_the_documented_one(tmp_path):
     grid = sweep_helpers.tiny_grid(model="tc", setup="driven", N=[1])
     sweep(grid, 0, cache=tmp_path, simulate=sweep_helpers.fake_simulate, progress=False)
