@@ -2,14 +2,19 @@
 
 Each subcommand lives in its own module exposing ``add_subcommand(subparsers)``; the
 subparser it creates sets ``func`` (a callable taking the parsed namespace, returning an exit code).
+While it runs, Python warnings (a corrupt cache entry, an unreadable committed file) print as one
+line, ``qbpaper COMMAND: warning: MESSAGE``, not as ``file.py:123: Category: MESSAGE``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import re
 import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 #: Modules that each register one or more subcommands.
@@ -49,13 +54,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def one_line_warnings(prog: str) -> Iterator[None]:
+    """Format warnings as ``PROG: warning: MESSAGE`` (whitespace collapsed) while the block
+    runs. Only the text changes: which warnings show, and where they go, are left alone."""
+
+    def format_warning(message: Warning | str, *args: Any, **kwargs: Any) -> str:
+        return f"{prog}: warning: {' '.join(str(message).split())}\n"
+
+    previous = warnings.formatwarning
+    warnings.formatwarning = format_warning
+    try:
+        yield
+    finally:
+        warnings.formatwarning = previous
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    with one_line_warnings(f"{parser.prog} {args.command}"):
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -466,6 +466,29 @@ def test_cli_dry_run_counts_a_corrupt_entry_as_to_compute(tmp_path, capsys):
     assert "1 cached, 0 committed, 1 missing (not computed" in out
 
 
+def test_cli_prints_cache_and_committed_data_warnings_as_one_line_each(tmp_path):
+    spec = tmp_path / "g.yaml"
+    spec.write_text("name: mine\naxes: {model: tc, N: [1, 2], nmax: 2}\nfixed: {t_final: 1}\n")
+    cache, data = tmp_path / "c", tmp_path / "d"
+    argv = ["sweep", "--grid", str(spec), "--cache", str(cache), "--no-committed"]
+    assert cli_main([*argv, "--workers", "0", "--quiet"]) == 0
+    sorted(cache.rglob("*.qbc"))[0].write_bytes(b"garbage")
+    data.mkdir()
+    (data / "bad.nc").write_text("not netCDF")
+    proc = subprocess.run(
+        [sys.executable, "-m", "qbpaper.cli", *argv[:-1], "--dry-run"],
+        env=dict(os.environ, QBPAPER_DATA=str(data)), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2, proc.stderr
+    assert {x.split(": ")[2].split()[0] for x in lines} == {"corrupt", "committed"}, lines
+    for line in lines:
+        assert line.startswith("qbpaper sweep: warning: ") and "Warning" not in line
+        assert ".py:" not in line
+
+
 def test_cli_sweep_honours_compute_off_in_the_environment(tmp_path, monkeypatch, capsys):
     log = tmp_path / "calls.log"
     monkeypatch.setenv(LOG_ENV, str(log))
