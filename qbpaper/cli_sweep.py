@@ -35,7 +35,8 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     sw.add_argument("name", nargs="?", help="grid name or alias (see --list)")
     sw.add_argument("--list", action="store_true", help="list the named grids and exit")
     sw.add_argument("--grid", metavar="FILE.yaml", help="run the grid defined in a YAML file")
-    sw.add_argument("--profile", default="quick", help="quick (default) or paper")
+    sw.add_argument("--profile", help="quick (default) or paper: the size of a named grid "
+                    "(a grid file sets its own points; refused with --grid)")  # fmt: skip
     sw.add_argument("--workers", metavar="K", help="local worker processes (0: in this process)")
     sw.add_argument("--scheduler", metavar="ADDR", help="run on this Dask distributed scheduler")
     sw.add_argument("--cache", metavar="DIR", help="cache folder (default: $QBPAPER_CACHE, "
@@ -152,14 +153,13 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("give a grid NAME or --grid FILE.yaml, not both")
         if not args.name and not args.grid:
             raise ValueError("give a grid NAME, --grid FILE.yaml or --list")
-        if args.profile not in grids.PROFILES:
-            raise ValueError(f"unknown profile {args.profile!r}; valid: quick, paper")
+        profile = _profile(args.profile, args.grid)
         workers = _workers(args.workers)
         if args.scheduler and args.workers is not None:
             raise ValueError("--workers applies to the local pool; the cluster sets its own")
         if args.no_cache and args.cache:
             raise ValueError("--cache and --no-cache exclude each other")
-        grid = grids.load(args.grid) if args.grid else grids.get(args.name, args.profile)
+        grid = grids.load(args.grid) if args.grid else grids.get(args.name, profile)
         axes, fixed = _parse_overrides(args.overrides)
         if axes or fixed:
             grid = grid.replace(axes=axes, fixed=fixed)
@@ -234,6 +234,20 @@ def run(args: argparse.Namespace) -> int:
         where = ", ".join(f"{k}={v}" for k, v in failure.coords.items())
         print(f"qbpaper sweep: point failed ({where}): {failure.error}", file=sys.stderr)
     return 1 if result.failures else 0
+
+
+def _profile(profile: str | None, grid_file: str | None) -> str:
+    """The profile of a named grid ("quick" if not given); refused with a grid file, whose
+    points it would not change."""
+    from qbpaper.grids import PROFILES
+
+    if grid_file and profile is not None:
+        raise ValueError("--profile sizes a named grid; a grid file (--grid) sets its own "
+                         "points, so drop --profile")  # fmt: skip
+    profile = "quick" if profile is None else profile
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid: quick, paper")
+    return profile
 
 
 def _check_out(path: str) -> Path:

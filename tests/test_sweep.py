@@ -316,6 +316,19 @@ def test_cli_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert err.count("\n") == 1 and message in err and err.startswith("qbpaper sweep: error:")
 
 
+@pytest.mark.parametrize("profile", ["paper", "quick"])
+def test_cli_refuses_profile_with_a_grid_file(tmp_path, capsys, profile):
+    """A grid file sets its own points: --profile used to be ignored without a word."""
+    spec = tmp_path / "g.yaml"
+    spec.write_text("axes: {model: tc, N: [1, 2], nmax: 2}\n")
+    argv = ["sweep", "--grid", str(spec), "--cache", str(tmp_path / "c"), "--dry-run",
+            "--no-committed"]  # fmt: skip
+    assert cli_main([*argv, "--profile", profile]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qbpaper sweep: error: --profile"), err
+    assert cli_main(argv) == 0  # without it, the same run is fine
+
+
 def test_cli_unwritable_out_fails_before_any_work(tmp_path, monkeypatch, capsys):
     log = tmp_path / "calls.log"
     monkeypatch.setenv(LOG_ENV, str(log))
