@@ -66,7 +66,10 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("--dissipation", default="collective", help="collective (default) or local")
     ex.add_argument("--cache", metavar="DIR", help="cache folder to read")
     ex.add_argument("--data", metavar="DIR",
-                    help="output folder (default: $QBPAPER_DATA, else data/paper/)")  # fmt: skip
+                    help="committed-data folder, read and written: the points already "
+                    "committed are taken from DIR's files (not from $QBPAPER_DATA) besides the "
+                    "cache, and DIR/<grid>.nc is written (default: $QBPAPER_DATA, else "
+                    "data/paper/)")  # fmt: skip
     ex.add_argument("--replace", action="store_true",
                     help="overwrite committed points whose cached values differ (refused "
                     "otherwise)")  # fmt: skip

@@ -522,3 +522,11 @@ def test_cli_export_writes_a_grid_named_twice_once(tmp_path, capsys):
             "--cache", str(tmp_path / "c"), "--data", str(data)]  # fmt: skip
     assert cli_main(argv) == 0
     assert capsys.readouterr().out.count("wrote ") == 1
+
+
+def test_cli_export_help_says_data_is_also_read(capsys):
+    """--data names the folder export reads committed points from, not only where it writes."""
+    with pytest.raises(SystemExit):
+        cli_main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "read and written" in text and "(not from $QBPAPER_DATA)" in text
