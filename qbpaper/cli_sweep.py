@@ -288,13 +288,12 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
 
     try:
-        if args.profile not in grids.PROFILES:
-            raise ValueError(f"unknown profile {args.profile!r}; valid: quick, paper")
+        profile = _profile(args.profile, None)  # export's own default: paper
         if args.dissipation not in DISSIPATIONS:
             raise ValueError(f"unknown dissipation {args.dissipation!r}; valid: collective, local")
         names = list(dict.fromkeys(grids.resolve(n) for n in args.names))  # fig6 fig7: once
         _check_cache(args.cache)
-        done = export(names, profile=args.profile, cache=args.cache, root=args.data,
+        done = export(names, profile=profile, cache=args.cache, root=args.data,
                       dissipation=args.dissipation, replace=args.replace)  # fmt: skip
     except (ValueError, ExportError) as exc:
         return fail(exc)
