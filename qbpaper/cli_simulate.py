@@ -5,8 +5,8 @@ the output grid (``E_max``, ``tau``, ``P_max``, ``S_q_max``, ``S_c_max``, ``S_q_
 ``S_c_final``), the refined and diagnostic values under ``refined`` and ``diagnostics``, the
 run's ``warnings`` and the ``units``. Bad input exits with status 2 and a one-line message naming
 the parameter; so do sizes whose density matrix would exceed 2**31 entries
-(:data:`qbpaper.params.MAX_STATE_ENTRIES`: N <= 4211 at nmax = 10 with collective channels,
-N <= 471 with local ones), and options that the chosen setup or backend would ignore (``--n0``
+(:data:`qbpaper.params.MAX_STATE_ENTRIES`; :func:`qbpaper.params.largest_n` gives the largest N
+per cutoff), and options that the chosen setup or backend would ignore (``--n0``
 without ``--undriven``, a drive option with it, tolerances with ``--backend qutip``).
 """
 
@@ -18,7 +18,7 @@ import sys
 import warnings
 
 from qbpaper.observables import PAPER_KEYS
-from qbpaper.params import DISSIPATIONS, MODELS, Params
+from qbpaper.params import DISSIPATIONS, MAX_STATE_ENTRIES, MODELS, Params, largest_n
 
 #: CLI option -> Params field, for the options that map one to one.
 _OPTION_FIELDS = {
@@ -72,8 +72,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
                      help=f"one of {', '.join(MODELS)}" + _DEFAULT)  # fmt: skip
     sim.add_argument("--n", type=str, default=str(defaults.n),
                      help="number of qubits N >= 1; N and --nmax are bounded by the density "
-                     "matrix, at most 2**31 entries (at nmax 10: N <= 4211 collective, 471 "
-                     "local)" + _DEFAULT)  # fmt: skip
+                     f"matrix, at most {MAX_STATE_ENTRIES:,} entries (at nmax 10: "
+                     f"N <= {largest_n(10, 'collective')} collective, "
+                     f"{largest_n(10, 'local')} local)" + _DEFAULT)  # fmt: skip
     for name in ("g", "kappa", "gamma_relax", "gamma_deph"):
         flag, default = f"--{name.replace('_', '-')}", str(getattr(defaults, name))
         sim.add_argument(flag, dest=name, type=str, default=default, help=_HELP[name] + _DEFAULT)

@@ -25,8 +25,8 @@ MODEL_VERSION = "1"
 
 #: Most complex entries the density matrix of a point may take (:func:`state_entries`): one
 #: copy of 2**31 entries is 32 GiB (the integrators keep over ten) and its flat index outgrows
-#: a 32-bit integer. At nmax = 10 this allows N <= 4211 with collective channels and N <= 471
-#: with local ones (nmax = 25: 1781 and 265); the paper's largest points need under 2**24.
+#: a 32-bit integer. :func:`largest_n` gives the sizes it allows; the paper's largest points
+#: need under 2**24.
 MAX_STATE_ENTRIES = 2**31
 
 
@@ -145,6 +145,24 @@ def state_entries(n: int, nmax: int, dissipation: str) -> int:
         k = (n + 1) // 2
         spin = 2 * k * (k + 1) * (2 * k + 1) // 3
     return (nmax + 1) ** 2 * spin
+
+
+def largest_n(nmax: int, dissipation: str) -> int:
+    """Largest number of qubits N whose density matrix fits :data:`MAX_STATE_ENTRIES` at this
+    cutoff (0 when not even N = 1 fits). Bisection on :func:`state_entries`, which grows with N."""
+    if nmax < 0 or dissipation not in DISSIPATIONS:
+        raise ValueError(f"need nmax >= 0 and dissipation in {DISSIPATIONS}")
+    low, high = 0, 1
+    while state_entries(high, nmax, dissipation) <= MAX_STATE_ENTRIES:
+        low, high = high, 2 * high
+    while high - low > 1:  # state_entries(low) fits, state_entries(high) does not
+        mid = (low + high) // 2
+        low, high = (
+            (mid, high)
+            if state_entries(mid, nmax, dissipation) <= MAX_STATE_ENTRIES
+            else (low, mid)
+        )
+    return low
 
 
 def _approx(x: int) -> str:

@@ -71,6 +71,27 @@ def test_state_entries_counts_the_engines_blocks(dissipation):
         assert state_entries(n, 3, dissipation) == sum(b.dim**2 for b in _block_layout(p, None))
 
 
+@pytest.mark.parametrize("dissipation", ["collective", "local"])
+@pytest.mark.parametrize("nmax", [1, 10, 25, 300])
+def test_largest_n_is_the_boundary_params_enforces(dissipation, nmax):
+    from qbpaper.params import largest_n
+
+    n = largest_n(nmax, dissipation)
+    assert n >= 1
+    Params(n=n, nmax=nmax, dissipation=dissipation)
+    # the message names N or nmax, whichever contributes the larger factor
+    with pytest.raises(ValueError, match="invalid parameter 'n(max)?': .* above the limit"):
+        Params(n=n + 1, nmax=nmax, dissipation=dissipation)
+
+
+def test_largest_n_is_zero_when_the_cavity_alone_is_too_large():
+    from qbpaper.params import largest_n
+
+    assert largest_n(10**5, "collective") == 0
+    with pytest.raises(ValueError, match="invalid parameter 'nmax'"):
+        Params(n=1, nmax=10**5)
+
+
 def test_size_limit_admits_the_papers_points_and_refuses_larger():
     for model in ("tc", "dicke"):
         Params(model=model, n=50, nmax=25, dissipation="local")  # the paper's largest, and more
