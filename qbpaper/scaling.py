@@ -98,6 +98,7 @@ __all__ = [
     "Z_CENTERS",
     "Z_MAX",
     "CENSORED",
+    "CURVATURE_TOLERANCE",
     "INCONCLUSIVE",
     "MIN_SIZE_FRACTION",
     "UNINFORMATIVE_WIDTH",
@@ -105,6 +106,7 @@ __all__ = [
     "exponent_table",
     "fit_power_law",
     "fit_power_law_da",
+    "half_range_exponents",
     "outlier_mask",
     "regime_data",
     "regime_fits",
@@ -139,6 +141,14 @@ INCONCLUSIVE = "inconclusive"
 #: of the time window are left out.
 CENSORED = "censored (tau = t_f)"
 _CENSORED_OBSERVABLES = ("tau", "P_max")
+#: exponent_table flags a curve as not one power law when the exponents fitted on the smaller
+#: and the larger half of its sizes (:func:`half_range_exponents`) differ by more than this:
+#: over twice the median width (0.1) of the paper's reported ranges, so a fit over another
+#: range of N would give a visibly different exponent. A property of the data, not of the
+#: rule; the paper's Eq. 21 assumes one power law and does not test it.
+CURVATURE_TOLERANCE = 0.25
+#: Fewest points for :func:`half_range_exponents` (3 per half).
+_MIN_HALF_POINTS = 6
 
 
 class PowerLawFitError(ValueError):
@@ -329,6 +339,32 @@ def _validate(
 
 def _fmt_n(v: np.ndarray) -> str:
     return ", ".join(f"{x:g}" for x in np.asarray(v).ravel())
+
+
+def half_range_exponents(n: ArrayLike, y: ArrayLike) -> tuple[float, float]:
+    """Least-squares exponents of ``y ~ n**alpha`` on the smaller and on the larger half of the
+    sizes ``n`` (log-log, no outlier rule; with an odd count the middle size is in both
+    halves), a goodness-of-fit check of one power law over the whole range: a straight line
+    in log-log space gives the same exponent on both halves. ``(nan, nan)`` with fewer than 6
+    points or fewer than 3 distinct sizes in a half. ``n, y`` positive, finite, same length."""
+    nn, yy = np.asarray(n, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if nn.shape != yy.shape:
+        raise ValueError(f"n and y differ in length: {nn.size} vs {yy.size}")
+    if not (np.all(np.isfinite(nn)) and np.all(np.isfinite(yy))):
+        raise ValueError("n and y must be finite (drop NaN points first)")
+    if np.any(nn <= 0) or np.any(yy <= 0):
+        raise ValueError("n and y must be positive for a log-log fit")
+    m = nn.size
+    if m < _MIN_HALF_POINTS:
+        return math.nan, math.nan
+    order = np.argsort(nn, kind="stable")
+    x, ly = np.log(nn[order]), np.log(yy[order])
+    slopes = []
+    for part in (slice(0, math.ceil(m / 2)), slice(m // 2, m)):
+        if np.unique(x[part]).size < _MIN_POINTS:
+            return math.nan, math.nan
+        slopes.append(float(stats.linregress(x[part], ly[part]).slope))
+    return slopes[0], slopes[1]
 
 
 def fit_power_law(
@@ -816,7 +852,10 @@ def exponent_table(
     pooled, and how many were inconclusive. Each interval misses its true exponent with
     probability ~5 %, so with many curves a lone miss ("partly", n - 1 of n) can be chance.
     ``note`` flags failed fits, curves whose bootstrap interval is > 4x their t interval (an
-    outlier that can mask itself from the rule; see the module docstring), and counts the
+    outlier that can mask itself from the rule; see the module docstring), curves that are not
+    one power law (:func:`half_range_exponents` of the kept points differ by more than
+    :data:`CURVATURE_TOLERANCE`; the median exponent of such curves depends on the range of N
+    fitted), and counts the
     fitted points whose top-Fock population exceeds
     :data:`qbpaper.truncation.CUTOFF_LIMITED` (when ``ds`` has ``top_fock_max``).
 
@@ -891,6 +930,13 @@ def exponent_table(
                 )
             if n_nan:
                 notes.append(f"{n_nan} NaN point(s) omitted from fitted curves")
+            n_curved, worst = _curved_curves(curves.sel(model=model), f, censored.sel(model=model))
+            if n_curved:
+                notes.append(
+                    f"{n_curved} of {int(good.sum())} curve(s) not one power law (exponents on "
+                    f"the smaller and larger half of N differ by > {CURVATURE_TOLERANCE:g}; "
+                    f"most: {worst[0]:.2f} vs {worst[1]:.2f})"
+                )
             if n_wide:
                 notes.append(
                     f"{n_wide} curve(s) with a bootstrap interval > {_WIDE:g}x the t interval "
@@ -965,6 +1011,30 @@ def exponent_table(
     df = pd.DataFrame(rows).set_index(["model", "observable"])[cols]
     df.attrs.update(regime=regime, curves=labels, refined=refined)
     return df
+
+
+def _curved_curves(
+    curves: xr.DataArray, fits: xr.Dataset, censored: xr.DataArray
+) -> tuple[int, tuple[float, float]]:
+    """How many fitted curves (over ``("curve", "N")``) fail :func:`half_range_exponents` by
+    more than :data:`CURVATURE_TOLERANCE` on the points their fit kept (finite, not censored,
+    not dropped by the rule), and the two exponents of the worst one."""
+    sizes = np.asarray(curves["N"].values, dtype=float)
+    count, worst, gap = 0, (math.nan, math.nan), -1.0
+    for label in curves["curve"].values:
+        fit = fits.sel(curve=label)
+        if not np.isfinite(fit["alpha"].item()):
+            continue
+        y = curves.sel(curve=label).values
+        used = np.isfinite(y) & ~censored.sel(curve=label).values & ~fit["dropped"].values
+        if np.any(y[used] <= 0):  # cannot happen for a fitted curve; be safe
+            continue
+        low, high = half_range_exponents(sizes[used], y[used])
+        if abs(high - low) > CURVATURE_TOLERANCE:  # False for NaN
+            count += 1
+            if abs(high - low) > gap:
+                gap, worst = abs(high - low), (low, high)
+    return count, worst
 
 
 def _curve_verdict(

@@ -611,3 +611,46 @@ def test_exponent_table_counts_cutoff_limited_points() -> None:
             ("dicke", "E_max"), "note"
         ]
     )
+
+
+def test_half_range_exponents_of_a_power_law_and_of_a_bent_curve() -> None:
+    from qbpaper.scaling import half_range_exponents
+
+    n = np.arange(5, 55, 5, dtype=float)
+    low, high = half_range_exponents(n, 0.3 * n**1.3)
+    assert low == pytest.approx(1.3, abs=1e-12) and high == pytest.approx(1.3, abs=1e-12)
+    # exponent 1 up to N = 25, 2 beyond (continuous at 25): the halves see 1 and 2 exactly
+    bent = np.where(n <= 25, n, n**2 / 25)
+    low, high = half_range_exponents(n, bent)
+    assert low == pytest.approx(1.0, abs=1e-12) and high == pytest.approx(2.0, abs=1e-12)
+    # an odd count shares the middle size; order of the input does not matter
+    n7 = np.array([40.0, 5, 10, 15, 20, 25, 30])
+    low, high = half_range_exponents(n7, np.where(n7 <= 20, n7, n7**2 / 20))
+    assert low == pytest.approx(1.0, abs=1e-12)  # 5..20
+    assert high == pytest.approx(2.0, abs=1e-12)  # 20..40
+    assert all(np.isnan(half_range_exponents(n[:5], n[:5])))  # too few points
+    with pytest.raises(ValueError, match="positive"):
+        half_range_exponents(n, -n)
+
+
+def test_exponent_table_flags_curves_that_are_not_one_power_law() -> None:
+    from qbpaper.scaling import CURVATURE_TOLERANCE
+
+    ds = sweep_like(sigma=0.0, extra_setup=False)
+    clean = exponent_table(ds, "intermediate", n_boot=50)
+    assert "not one power law" not in "".join(clean["note"])
+    # bend every Dicke E_max curve: exponent +0.4 beyond N = 25 (above the tolerance)
+    n = ds["N"].astype(float)
+    bend = xr.where(n > 25, (n / 25) ** 0.4, 1.0)
+    assert 0.4 > CURVATURE_TOLERANCE
+    for var in ("E_max", "E_max_refined"):
+        ds[var] = xr.where(ds["model"] == "dicke", ds[var] * bend, ds[var])
+    note = exponent_table(ds, "intermediate", n_boot=50).loc[("dicke", "E_max"), "note"]
+    assert "5 of 5 curve(s) not one power law" in note
+    # a bend below the tolerance is not flagged
+    ds2 = sweep_like(sigma=0.0, extra_setup=False)
+    small = xr.where(n > 25, (n / 25) ** 0.1, 1.0)
+    for var in ("E_max", "E_max_refined"):
+        ds2[var] = xr.where(ds2["model"] == "dicke", ds2[var] * small, ds2[var])
+    note2 = exponent_table(ds2, "intermediate", n_boot=50).loc[("dicke", "E_max"), "note"]
+    assert "not one power law" not in note2
