@@ -604,6 +604,17 @@ def test_fig9_evidence_names_charging_times_at_the_window_end():
     check = sc.check_fig9_dicke_tau_flat(ds)
     assert check.verdict == sc.NOT_SUPPORTED
     assert "tau = t_f (still charging at the window's end) at 33% of the points" in check.evidence
+    # the spread over the other cells is that of the untouched rows, and the middle half of
+    # the plane (interquartile range / median) is reported beside the max - min spread
+    untouched = rate_plane_ds()["tau"].sel(model="dicke", gamma_relax=slice(None, 0.6))
+    for n in untouched["N"].values[:1]:
+        v = untouched.sel(N=n).values.ravel()
+        inner = (v.max() - v.min()) / v.max()
+        assert f"spread over the other points: N={n:g}: {sc._fmt(inner, 3)}" in check.evidence
+    everything = ds["tau"].sel(model="dicke", N=untouched["N"].values[0]).values.ravel()
+    q1, q2, q3 = np.quantile(everything, [0.25, 0.5, 0.75])
+    assert f"(the middle half of the plane): N={untouched['N'].values[0]:g}: " in check.evidence
+    assert sc._fmt((q3 - q1) / q2, 3) in check.evidence
 
 
 def test_fig4_dicke_growth_at_large_leakage_fails_the_second_part():
