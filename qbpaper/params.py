@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,8 +151,10 @@ def state_entries(n: int, nmax: int, dissipation: str) -> int:
 def largest_n(nmax: int, dissipation: str) -> int:
     """Largest number of qubits N whose density matrix fits :data:`MAX_STATE_ENTRIES` at this
     cutoff (0 when not even N = 1 fits). Bisection on :func:`state_entries`, which grows with N."""
-    if nmax < 0 or dissipation not in DISSIPATIONS:
-        raise ValueError(f"need nmax >= 0 and dissipation in {DISSIPATIONS}")
+    if isinstance(nmax, bool) or not isinstance(nmax, numbers.Integral) or nmax < 0:
+        raise ValueError(f"nmax must be an integer >= 0, got {nmax!r}")
+    if dissipation not in DISSIPATIONS:
+        raise ValueError(f"dissipation must be one of {DISSIPATIONS}, got {dissipation!r}")
     low, high = 0, 1
     while state_entries(high, nmax, dissipation) <= MAX_STATE_ENTRIES:
         low, high = high, 2 * high

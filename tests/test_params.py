@@ -84,6 +84,16 @@ def test_largest_n_is_the_boundary_params_enforces(dissipation, nmax):
         Params(n=n + 1, nmax=nmax, dissipation=dissipation)
 
 
+@pytest.mark.parametrize("nmax", [10.5, True, -1, "10"])
+def test_largest_n_refuses_a_cutoff_that_is_not_a_count(nmax):
+    from qbpaper.params import largest_n
+
+    with pytest.raises(ValueError, match="nmax must be an integer"):
+        largest_n(nmax, "collective")
+    with pytest.raises(ValueError, match="dissipation must be one of"):
+        largest_n(10, "bogus")
+
+
 def test_largest_n_is_zero_when_the_cavity_alone_is_too_large():
     from qbpaper.params import largest_n
 

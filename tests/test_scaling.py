@@ -623,14 +623,39 @@ def test_half_range_exponents_of_a_power_law_and_of_a_bent_curve() -> None:
     bent = np.where(n <= 25, n, n**2 / 25)
     low, high = half_range_exponents(n, bent)
     assert low == pytest.approx(1.0, abs=1e-12) and high == pytest.approx(2.0, abs=1e-12)
-    # an odd count shares the middle size; order of the input does not matter
+
+
+def test_half_range_exponents_shares_the_middle_size_of_an_odd_count() -> None:
+    from qbpaper.scaling import half_range_exponents
+
+    # 7 sizes, given unsorted: halves are the 4 smallest (5..20) and the 4 largest (20..40)
     n7 = np.array([40.0, 5, 10, 15, 20, 25, 30])
-    low, high = half_range_exponents(n7, np.where(n7 <= 20, n7, n7**2 / 20))
-    assert low == pytest.approx(1.0, abs=1e-12)  # 5..20
-    assert high == pytest.approx(2.0, abs=1e-12)  # 20..40
+    y7 = np.where(n7 <= 15, n7, n7**2 / 15)  # bend at 15, away from the middle size 20
+    ns = np.sort(n7)
+    ys = np.where(ns <= 15, ns, ns**2 / 15)
+    expect_low = np.polyfit(np.log(ns[:4]), np.log(ys[:4]), 1)[0]
+    expect_high = np.polyfit(np.log(ns[3:]), np.log(ys[3:]), 1)[0]
+    low, high = half_range_exponents(n7, y7)
+    assert low == pytest.approx(expect_low, rel=1e-10)
+    assert high == pytest.approx(expect_high, rel=1e-10)
+    assert abs(low - 1.0) > 1e-3  # the 3-point split 5..15 would give exactly 1
+
+
+def test_half_range_exponents_refuses_what_it_cannot_check() -> None:
+    from qbpaper.scaling import half_range_exponents
+
+    n = np.arange(5, 55, 5, dtype=float)
     assert all(np.isnan(half_range_exponents(n[:5], n[:5])))  # too few points
+    repeated = np.array([5.0, 5, 5, 10, 20, 40])  # lower half has one distinct size
+    assert all(np.isnan(half_range_exponents(repeated, repeated)))
+    narrow = np.array([25.0, 30, 35, 40, 45, 50])  # lower half 25..35: a factor 1.4
+    assert all(np.isnan(half_range_exponents(narrow, narrow)))
     with pytest.raises(ValueError, match="positive"):
         half_range_exponents(n, -n)
+    with pytest.raises(ValueError, match="finite"):
+        half_range_exponents(n, np.where(n > 40, np.nan, n))
+    with pytest.raises(ValueError, match="length"):
+        half_range_exponents(n, n[:-1])
 
 
 def test_exponent_table_flags_curves_that_are_not_one_power_law() -> None:
@@ -646,7 +671,8 @@ def test_exponent_table_flags_curves_that_are_not_one_power_law() -> None:
     for var in ("E_max", "E_max_refined"):
         ds[var] = xr.where(ds["model"] == "dicke", ds[var] * bend, ds[var])
     note = exponent_table(ds, "intermediate", n_boot=50).loc[("dicke", "E_max"), "note"]
-    assert "5 of 5 curve(s) not one power law" in note
+    assert "5 of 5 checked curve(s) not one power law" in note
+    assert "on N = 5-25 vs" in note and "on N = 30-50)" in note
     # a bend below the tolerance is not flagged
     ds2 = sweep_like(sigma=0.0, extra_setup=False)
     small = xr.where(n > 25, (n / 25) ** 0.1, 1.0)
@@ -654,3 +680,14 @@ def test_exponent_table_flags_curves_that_are_not_one_power_law() -> None:
         ds2[var] = xr.where(ds2["model"] == "dicke", ds2[var] * small, ds2[var])
     note2 = exponent_table(ds2, "intermediate", n_boot=50).loc[("dicke", "E_max"), "note"]
     assert "not one power law" not in note2
+
+
+def test_power_law_check_uses_the_points_the_fit_kept() -> None:
+    # one point tripled at N = 50 on exact power laws: the outlier rule drops it, the rest is
+    # one power law, so nothing is flagged; counted with the outlier, the larger half would bend
+    ds = sweep_like(sigma=0.0, extra_setup=False)
+    for var in ("E_max", "E_max_refined"):
+        ds[var] = xr.where(ds["N"] == 50, 3 * ds[var], ds[var])
+    table = exponent_table(ds, "intermediate", n_boot=50)
+    assert table.loc[("dicke", "E_max"), "n_dropped"] >= 5  # the rule dropped it per curve
+    assert "not one power law" not in table.loc[("dicke", "E_max"), "note"]
