@@ -35,11 +35,12 @@ import seaborn as sns
 import xarray as xr
 from matplotlib.figure import Figure
 
-from qbpaper.paper_data import MODELS, REGIMES
+from qbpaper.paper_data import MODELS, REGIMES, paper_exponent
 from qbpaper.scaling import (
     ensure_dim,
     get_var,
     regime_fits,
+    running_exponents,
     select,
     squeeze_to,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "heatmap_n_g",
     "heatmap_n_kappa",
     "heatmap_rates",
+    "running_exponent_panels",
     "save_figure",
     "scaling_overview",
     "scaling_panels",
@@ -597,5 +599,92 @@ def scaling_overview(
         f"dissipation regimes (rows: {', '.join(regimes)}); Dicke solid, Tavis–Cummings dashed; "
         "one line per rate combination of the regime. Legend: range of fitted exponents α over "
         "the curves (one-pass MAD outlier rule, App. B); crosses: dropped points."
+    )
+    return fig
+
+
+def running_exponent_panels(
+    ds: xr.Dataset,
+    observables: Sequence[str] = _SCALING_OBS,
+    *,
+    regimes: Sequence[str] = REGIMES,
+    setup: str | None = None,
+    sel: Mapping[Hashable, Any] | None = None,
+    refined: bool = True,
+) -> Figure:
+    """Is each curve one power law? Local exponents d ln O / d ln N between neighbouring sizes
+    (:func:`qbpaper.scaling.running_exponents`) for every curve of Figs. 14-16: rows =
+    observables, columns = regimes, Dicke solid, Tavis–Cummings dashed, and the paper's
+    reported exponent as a band (a line for a single value) in the model's colour.
+
+    The curves are those of :func:`qbpaper.scaling.exponent_table` (same ``setup``, ``sel``,
+    ``refined``); charging times at the end of the window (tau = t_f, censored there) are
+    left out of tau and P_max, so a pair touching one has no local exponent. No outlier rule is
+    applied: a point that the fit drops shows here as a spike. The y range is set by the
+    central 90 % of the local exponents and the paper's values; a panel says how many lie
+    outside it.
+    """
+    colors = dict(zip(MODELS, sns.color_palette("colorblind", 2), strict=True))
+    with _style():
+        fig, axs = plt.subplots(
+            len(observables),
+            len(regimes),
+            figsize=(4.0 * len(regimes), 2.5 * len(observables)),
+            layout="constrained",
+            squeeze=False,
+            sharex=True,
+        )
+        for i, obs in enumerate(observables):
+            for j, regime in enumerate(regimes):
+                ax = axs[i, j]
+                data, _, censored = regime_fits(
+                    ds, obs, regime, setup=setup, sel=sel, refined=refined, n_boot=0
+                )
+                local = running_exponents(data.where(~censored))
+                n_mid = local["N"].values.astype(float)
+                shown = [np.asarray(local.values, dtype=float).ravel()]
+                for m in _ordered(local["model"].values.tolist(), MODELS):
+                    ls, color = _MODEL_LINES.get(m, "-"), colors.get(m)
+                    for c in local["curve"].values.tolist():
+                        ax.plot(n_mid, local.sel(model=m, curve=c).values, ls=ls, marker=".",
+                                ms=3, lw=0.8, alpha=0.7, color=color)  # fmt: skip
+                    pe = paper_exponent(regime, m, obs)
+                    shown.append(np.array([pe.low, pe.high]))
+                    if pe.high > pe.low:
+                        ax.axhspan(pe.low, pe.high, color=color, alpha=0.18, lw=0)
+                    else:
+                        ax.axhline(pe.low, color=color, lw=2.0, alpha=0.5)
+                    ax.plot([], [], ls=ls, color=color,
+                            label=f"{_MODEL_NAMES.get(m, m)} (paper: {pe.text})")  # fmt: skip
+                values = np.concatenate(shown)
+                values = values[np.isfinite(values)]
+                if values.size:
+                    low, high = np.quantile(values, [0.05, 0.95])
+                    paper = shown[1:]
+                    low = min([low, *(p[0] for p in paper)])
+                    high = max([high, *(p[1] for p in paper)])
+                    pad = 0.1 * max(high - low, 0.2)
+                    ax.set_ylim(low - pad, high + pad)
+                    lv = np.asarray(local.values, dtype=float)
+                    off = int(np.sum((lv < low - pad) | (lv > high + pad)))
+                    if off:
+                        ax.text(0.02, 0.03, f"{off} off scale", transform=ax.transAxes,
+                                fontsize=8, color="0.3")  # fmt: skip
+                ax.set_xscale("log")
+                nv = data["N"].values.astype(float)
+                step = max(1, math.ceil(nv.size / 6))
+                ax.xaxis.set_major_locator(mticker.FixedLocator(nv[::step]))
+                ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+                ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+                ax.set_xlabel(AXIS_LABELS["N"])
+                ax.set_ylabel(f"local exponent of {_short(obs)}")
+                ax.set_title(f"{regime}: {_short(obs)}")
+                ax.legend(frameon=False, fontsize=7)
+    fig.qbpaper_caption = (
+        "Local exponents d ln O / d ln N between neighbouring sizes (plotted at their geometric "
+        f"mean) of {', '.join(_plain(o) for o in observables)} (rows) in the three regimes "
+        "(columns); one line per rate combination (and setup when pooled), Dicke solid, "
+        "Tavis–Cummings dashed; bands: the paper's reported exponent. One power law would give "
+        "flat lines; no outlier rule, so a point the fits drop shows as a spike."
     )
     return fig

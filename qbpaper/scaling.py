@@ -110,6 +110,7 @@ __all__ = [
     "outlier_mask",
     "regime_data",
     "regime_fits",
+    "running_exponents",
     "select",
 ]
 
@@ -372,6 +373,28 @@ def half_range_exponents(n: ArrayLike, y: ArrayLike) -> tuple[float, float]:
             return math.nan, math.nan
         slopes.append(float(stats.linregress(x[part], ly[part]).slope))
     return slopes[0], slopes[1]
+
+
+def running_exponents(da: xr.DataArray, dim: str = "N") -> xr.DataArray:
+    """Local exponents ``d ln y / d ln n`` between consecutive sizes along ``dim``: the slope
+    of the straight line through each pair of neighbouring points in log-log space, placed at
+    their geometric mean size (coordinate ``dim`` of the result, one fewer value). A single
+    power law gives the same value everywhere; a trend shows the curve bending and that the
+    fitted exponent depends on the range of sizes. A pair with a NaN or non-positive value
+    gives NaN (no interpolation over holes). Other dimensions are kept."""
+    if dim not in da.dims:
+        raise ValueError(f"{da.name or 'data'} has no dimension {dim!r}; dims are {da.dims}")
+    n = np.asarray(da[dim].values, dtype=float)
+    if n.size < 2 or np.any(n <= 0) or np.any(np.diff(n) <= 0):
+        raise ValueError(f"{dim} must hold two or more positive, increasing sizes, got {n}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logy = np.log(da.where(da > 0))
+    ln = np.log(n)
+    slope = logy.diff(dim, label="lower") / xr.DataArray(np.diff(ln), dims=dim)
+    mid = np.exp(0.5 * (ln[:-1] + ln[1:]))
+    return slope.assign_coords({dim: mid}).rename(
+        f"{da.name}_running_exponent" if da.name else None
+    )
 
 
 def fit_power_law(

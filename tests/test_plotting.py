@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from qbpaper import plotting  # noqa: E402
+from qbpaper.paper_data import REGIME_RATES  # noqa: E402
 
 N = np.array([5, 10, 20, 30])
 G = [0.0, 0.1, 0.5, 1.0]
@@ -252,3 +253,50 @@ def test_scaling_panels_mark_censored_charging_times_and_do_not_fit_them() -> No
     # fitted on N = 5..35 only: the injected exponent (1 - 0.4) survives, not flattened by t_f
     np.testing.assert_allclose(dicke_tau["alpha"], 0.6, atol=0.03)
     assert (dicke_tau["n_used"] <= 7).all()
+
+
+def test_running_exponent_panels_draw_the_local_slopes_and_the_papers_values() -> None:
+    ds = regime_ds()  # power laws with exponents 1.0, 0.6, 0.2, -0.2, -0.6 and 1 % noise
+    fig = plotting.running_exponent_panels(ds, ("E_max", "tau"), regimes=("tuned-decay",))
+    axs = panels(fig)
+    assert len(axs) == 2
+    e_max = axs[0]
+    curves = [ln for ln in e_max.lines if ln.get_marker() == "."]
+    assert len(curves) == 2 * 3  # two models, three rate combinations
+    n = ds["N"].values.astype(float)
+    for ln in curves:
+        assert len(ln.get_xdata()) == 9  # between the 10 sizes
+        np.testing.assert_allclose(ln.get_xdata(), np.sqrt(n[:-1] * n[1:]))
+    # each drawn line is the slope between neighbours in log-log space of one curve
+    expected = []
+    for model in ("dicke", "tc"):
+        for r, d in REGIME_RATES["tuned-decay"]:
+            y = ds["E_max_refined"].sel(model=model, gamma_relax=r, gamma_deph=d).squeeze()
+            expected.append(np.diff(np.log(y.values)) / np.diff(np.log(n)))
+    drawn = [np.asarray(ln.get_ydata()) for ln in curves]
+    for e in expected:
+        assert any(np.allclose(e, d, rtol=1e-12) for d in drawn)
+    assert e_max.get_xscale() == "log"
+    texts = [t.get_text() for t in e_max.get_legend().get_texts()]
+    assert "Dicke (paper: 1.00)" in texts
+    assert any(t.startswith("Tavis–Cummings (paper: ~1") for t in texts)
+    assert "local exponents" in plotting.caption(fig).lower()
+
+
+def test_running_exponents_of_a_power_law_a_bend_and_a_hole() -> None:
+    from qbpaper.scaling import running_exponents
+
+    n = np.arange(5.0, 55.0, 5.0)
+    rows = [n**1.3, np.where(n <= 25, n, n**2 / 25), np.where(n == 20, np.nan, n**0.5)]
+    da = xr.DataArray(np.stack(rows), dims=("curve", "N"), coords={"N": n}, name="E_max")
+    local = running_exponents(da)
+    assert local.name == "E_max_running_exponent"
+    np.testing.assert_allclose(local["N"].values, np.sqrt(n[:-1] * n[1:]))
+    np.testing.assert_allclose(local.values[0], 1.3, rtol=1e-12)
+    np.testing.assert_allclose(local.values[1], [1, 1, 1, 1, 2, 2, 2, 2, 2], rtol=1e-12)
+    assert np.isnan(local.values[2][2:4]).all()  # the pairs 15-20 and 20-25 touch the hole
+    np.testing.assert_allclose(np.delete(local.values[2], [2, 3]), 0.5, rtol=1e-12)
+    with pytest.raises(ValueError, match="increasing"):
+        running_exponents(da.isel(N=[1, 0, 2]))
+    with pytest.raises(ValueError, match="no dimension"):
+        running_exponents(da, "g")
