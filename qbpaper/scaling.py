@@ -381,12 +381,14 @@ def running_exponents(da: xr.DataArray, dim: str = "N") -> xr.DataArray:
     their geometric mean size (coordinate ``dim`` of the result, one fewer value). A single
     power law gives the same value everywhere; a trend shows the curve bending and that the
     fitted exponent depends on the range of sizes. A pair with a NaN or non-positive value
-    gives NaN (no interpolation over holes). Other dimensions are kept."""
+    gives NaN (no interpolation over holes). Sizes are sorted first; other dimensions are
+    kept."""
     if dim not in da.dims:
         raise ValueError(f"{da.name or 'data'} has no dimension {dim!r}; dims are {da.dims}")
+    da = da.sortby(dim)
     n = np.asarray(da[dim].values, dtype=float)
     if n.size < 2 or np.any(n <= 0) or np.any(np.diff(n) <= 0):
-        raise ValueError(f"{dim} must hold two or more positive, increasing sizes, got {n}")
+        raise ValueError(f"{dim} must hold two or more distinct positive sizes, got {n}")
     with np.errstate(invalid="ignore", divide="ignore"):
         logy = np.log(da.where(da > 0))
     ln = np.log(n)

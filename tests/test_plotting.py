@@ -296,7 +296,9 @@ def test_running_exponents_of_a_power_law_a_bend_and_a_hole() -> None:
     np.testing.assert_allclose(local.values[1], [1, 1, 1, 1, 2, 2, 2, 2, 2], rtol=1e-12)
     assert np.isnan(local.values[2][2:4]).all()  # the pairs 15-20 and 20-25 touch the hole
     np.testing.assert_allclose(np.delete(local.values[2], [2, 3]), 0.5, rtol=1e-12)
-    with pytest.raises(ValueError, match="increasing"):
-        running_exponents(da.isel(N=[1, 0, 2]))
+    shuffled = running_exponents(da.isel(N=[3, 0, 9, 1, 2, 4, 5, 6, 7, 8]))
+    xr.testing.assert_allclose(shuffled, local)  # sorted by size first
+    with pytest.raises(ValueError, match="distinct positive"):
+        running_exponents(da.isel(N=[0, 0, 2]))
     with pytest.raises(ValueError, match="no dimension"):
         running_exponents(da, "g")
