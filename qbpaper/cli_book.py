@@ -102,6 +102,7 @@ def run_notebook(args: argparse.Namespace) -> int:
 
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     chapters = ", ".join(c.name for c in book.CHAPTERS)
+    rerunnable = ", ".join(c.name for c in book.notebook_chapters())  # not the plain pages
     p_book = subparsers.add_parser(
         "book",
         help="execute the chapters with a profile and build the HTML book",
@@ -115,7 +116,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         "--profile",
         choices=book.PROFILES,
         default="quick",
-        help="parameter profile: quick (CI, teaching) or paper (full grids)",
+        help="parameter profile: quick (CI, teaching) or paper (full grids); default quick",
     )
     p_book.add_argument(
         "--chapter",
@@ -168,7 +169,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Execute one chapter with papermill, with the profile's parameters and the -p "
             "overrides. An unknown parameter name is an error that lists the valid names. "
-            f"Chapters: {chapters}."
+            f"Chapters: {rerunnable}."
         ),
     )
     p_nb.add_argument("chapter", metavar="CHAPTER", help="chapter name, number or file stem")
@@ -186,7 +187,8 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="OUT.ipynb",
-        help="executed notebook (default: book/_executed/reruns/<chapter>.ipynb)",
+        help="executed notebook (default: book/_executed/reruns/<file stem>.ipynb, e.g. "
+        "06_scaling.ipynb)",
     )
     p_nb.add_argument(
         "--profile",

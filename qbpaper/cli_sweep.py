@@ -37,7 +37,8 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     sw.add_argument("--grid", metavar="FILE.yaml", help="run the grid defined in a YAML file")
     sw.add_argument("--profile", help="quick (default) or paper: the size of a named grid "
                     "(a grid file sets its own points; refused with --grid)")  # fmt: skip
-    sw.add_argument("--workers", metavar="K", help="local worker processes (0: in this process)")
+    sw.add_argument("--workers", metavar="K", help="local worker processes (0: in this process; "
+                    "default: every CPU this process may use)")  # fmt: skip
     sw.add_argument("--scheduler", metavar="ADDR", help="run on this Dask distributed scheduler")
     sw.add_argument("--cache", metavar="DIR", help="cache folder (default: $QBPAPER_CACHE, "
                     "else data/cache/ in the project)")  # fmt: skip
