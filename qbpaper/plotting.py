@@ -444,7 +444,6 @@ def _loglog(ax: Any, n: np.ndarray, y: np.ndarray) -> None:
 
     Without any positive finite ``y`` the y axis stays linear and the panel says so.
     """
-    ax.set_xscale("log")
     yv = np.asarray(y, dtype=float)
     if not (np.isfinite(yv) & (yv > 0)).any():
         ax.text(0.5, 0.5, "no positive data", transform=ax.transAxes, ha="center", va="center")
@@ -454,7 +453,13 @@ def _loglog(ax: Any, n: np.ndarray, y: np.ndarray) -> None:
         ax.yaxis.set_minor_formatter(
             _PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 1))
         )
-    nv = np.unique(n)
+    _size_axis(ax, n)
+
+
+def _size_axis(ax: Any, n: np.ndarray) -> None:
+    """Log x axis labelled with (at most about six of) the sizes ``n`` as plain numbers."""
+    ax.set_xscale("log")
+    nv = np.unique(np.asarray(n, dtype=float))
     step = max(1, math.ceil(nv.size / 6))
     ax.xaxis.set_major_locator(mticker.FixedLocator(nv[::step]))
     ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
@@ -670,12 +675,7 @@ def running_exponent_panels(
                     if off:
                         ax.text(0.02, 0.03, f"{off} off scale", transform=ax.transAxes,
                                 fontsize=8, color="0.3")  # fmt: skip
-                ax.set_xscale("log")
-                nv = data["N"].values.astype(float)
-                step = max(1, math.ceil(nv.size / 6))
-                ax.xaxis.set_major_locator(mticker.FixedLocator(nv[::step]))
-                ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
-                ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+                _size_axis(ax, data["N"].values)
                 ax.set_xlabel(AXIS_LABELS["N"])
                 ax.set_ylabel(f"local exponent of {_short(obs)}")
                 ax.set_title(f"{regime}: {_short(obs)}")
