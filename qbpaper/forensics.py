@@ -559,6 +559,12 @@ class ScanResult:
     elapsed: float = 0.0
     failures: int = 0
 
+    @property
+    def computed(self) -> bool:
+        """Whether any Table 1 entry has a value: False when every point was missing, e.g. in a
+        build that computes nothing (``qbpaper book --no-compute``) without cached points."""
+        return bool(np.isfinite(self.values[list(COLUMNS)].to_numpy(dtype=float)).any())
+
     # ------------------------------------------------------------------ scores
     def deviation_frame(self, metric: str = "log") -> pd.DataFrame:
         """:func:`deviations` of every row of ``values`` (same index)."""
@@ -676,7 +682,9 @@ class ScanResult:
                 **{f"ours nmax={k}": float(ours.get(k, math.nan)) for k in table.index},
                 **{f"paper nmax={k}": float(table.loc[k, column]) for k in table.index},
             })  # fmt: skip
-        return pd.DataFrame(rows).set_index("column")
+        names = ["column", "reading", "residual", *(f"ours nmax={k}" for k in table.index),
+                 *(f"paper nmax={k}" for k in table.index)]  # fmt: skip
+        return pd.DataFrame(rows, columns=names).set_index("column")
 
     def per_column_readings(self) -> dict[str, Reading]:
         """Column -> the reading that reproduces it best (full columns only)."""
@@ -779,6 +787,12 @@ class ScanResult:
 
     def summary(self) -> str:
         """Plain-language conclusions phrased from the numbers (Markdown)."""
+        if not self.computed:
+            return (
+                "- No reading has a value: none of the scan's points was computed or found in "
+                "the cache (a build with `--no-compute` computes none), so there is nothing to "
+                "compare with Table 1. Run the chapter without `--no-compute` to compute them."
+            )
         ranked = self.ranking()
         best, score = self.best()
         row = ranked.iloc[0]

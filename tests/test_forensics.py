@@ -282,3 +282,25 @@ def test_stage_labels_follow_their_readings_not_row_positions():
     stage = {k[2]: v for k, v in ranked["stage"].items()}
     assert stage == {1: "screen", 2: "full"}
     assert (ranked["stage"] == "full").eq(np.isfinite(ranked["residual"])).all()
+
+
+def test_a_scan_with_no_computed_point_reports_it_instead_of_failing():
+    """A build that computes nothing (``qbpaper book --no-compute``) and finds no cached point
+    gives a scan of NaN: every table of the chapter must still come out, the per-column table
+    empty with its columns, and the summary must say nothing was computed."""
+    a, b = Reading(n=1), Reading(n=2)
+    result = _synthetic({a: (math.nan, True), b: (math.nan, False)})
+    assert not result.computed
+    assert _synthetic({a: (1.1, True)}).computed
+    cols = result.per_column()
+    assert cols.empty and cols.index.name == "column"
+    assert {"reading", "residual", "ours nmax=2", "paper nmax=25"} <= set(cols.columns)
+    assert result.per_model().empty
+    assert result.ranking()["residual"].isna().all()
+    best, score = result.best()
+    assert math.isnan(score)
+    assert result.comparison(best)["ours"].isna().all().all()
+    assert math.isnan(result.best_default()[1])
+    assert result.factor_summary()["best residual"].isna().all()
+    assert "nothing to compare" in result.summary()
+    assert result.figure({"closest": best}) is not None
