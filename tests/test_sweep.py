@@ -209,6 +209,10 @@ def test_resume_after_sigkill_loses_nothing_and_computes_nothing_twice(tmp_path,
     xr.testing.assert_identical(resumed.dataset, straight.dataset)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 def test_cli_exits_cleanly_when_ctrl_c_reaches_the_whole_group_twice(tmp_path):
     """A terminal's Ctrl-C (or ``timeout -s INT``) signals the sweep and its workers; twice in
@@ -218,8 +222,11 @@ def test_cli_exits_cleanly_when_ctrl_c_reaches_the_whole_group_twice(tmp_path):
     argv = [sys.executable, "-m", "qbpaper.cli", "sweep", "fig6", "--set", "N=2",
             "--set", "t_final=10", "--set", "dissipation=local", "--no-committed",
             "--cache", str(cache_dir), "--workers", "1", "--quiet"]  # fmt: skip
+    # Default SIGINT in the child, as under a terminal: a shell starts background jobs with
+    # SIGINT ignored, Python then installs no KeyboardInterrupt handler, and a test run launched
+    # that way saw the sweep finish untouched (exit 0).
     proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)  # fmt: skip
+                            stderr=subprocess.PIPE, preexec_fn=_default_sigint)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while len(list(cache_dir.rglob("*.qbc"))) < 2:  # the worker is busy with its points
