@@ -670,6 +670,38 @@ def chapter_grid(name: str, profile: str, **axes: Any) -> Any:
     return grids.get(name, profile=profile, **given)
 
 
+def note_missing(ds: Any, by: Iterable[str] = ("N",)) -> list[dict[str, Any]]:
+    """Say which points of a sweep were found nowhere (a ``--no-compute`` build).
+
+    Prints one line naming the coordinates along ``by`` that lack a point (neither cached nor
+    committed, so NaN in tables and blank in figures) and returns them as dicts; prints nothing
+    and returns ``[]`` when every point is present. Failed points (non-empty ``error``) are not
+    counted: the sweep reports those itself."""
+    if not int(ds.attrs.get("n_missing", 0)):
+        return []
+    import numpy as np
+
+    by = [d for d in by if d in ds.dims]
+    absent = ds["E_max"].isnull() & (ds["error"] == "")
+    other = [d for d in absent.dims if d not in by]
+    absent = absent.any(other) if other else absent
+    cells = np.argwhere(np.asarray(absent.transpose(*by).values))  # one row per absent cell
+    where = [{d: _plain(ds[d].values[i]) for d, i in zip(by, row, strict=True)} for row in cells]
+    if where:
+        named = ", ".join(" ".join(f"{d}={v}" for d, v in w.items()) or "all" for w in where)
+        print(
+            f"not computed (built with --no-compute; neither cached nor committed): {named}; "
+            "missing values are NaN in the tables and blank in the figures below. "
+            "Build without --no-compute to compute them."
+        )
+    return where
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as a plain Python number or string (for printing)."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def show_table(
     df: Any,
     table_id: str,

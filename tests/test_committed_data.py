@@ -20,6 +20,7 @@ import xarray as xr
 from sweep_helpers import fake_simulate, tiny_grid
 
 from qbpaper import simulate
+from qbpaper.book import note_missing
 from qbpaper.committed import (
     CommittedDataWarning,
     CommittedStore,
@@ -87,6 +88,25 @@ def test_missing_points_are_nan_without_compute(tmp_path):
     assert result.committed == part.size and result.missing == grid.size - part.size
     assert ds.attrs["n_missing"] == grid.size - part.size
     assert np.isfinite(ds.E_max.sel(N=1)).all() and np.isnan(ds.E_max.sel(N=2)).all()
+
+
+def test_chapters_name_the_points_a_no_compute_build_lacks(tmp_path, capsys):
+    """note_missing (the chapters' line under a sweep) names the sizes without a point and is
+    silent when every point is there."""
+    grid = tiny_grid("committed_note_missing")
+    part = grid.replace(axes={"N": [1]})
+    save_dataset(run_sweep(part, 0, cache=False, committed=False, progress=False).dataset,
+                 tmp_path / "part.nc")  # fmt: skip
+    ds = run_sweep(grid, 0, cache=False, committed=tmp_path, compute=False,
+                   progress=False).dataset  # fmt: skip
+    absent = sorted({n for n in ds["N"].values.tolist() if n != 1})
+    assert note_missing(ds) == [{"N": n} for n in absent]
+    line = capsys.readouterr().out
+    assert "not computed" in line and all(f"N={n}" in line for n in absent)
+    assert "N=1," not in line and not line.rstrip().endswith("N=1")
+    full = run_sweep(part, 0, cache=False, committed=tmp_path, compute=False,
+                     progress=False).dataset  # fmt: skip
+    assert note_missing(full) == [] and capsys.readouterr().out == ""
 
 
 def test_stale_model_version_is_ignored(tmp_path):
