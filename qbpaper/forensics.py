@@ -624,15 +624,22 @@ class ScanResult:
         """One row per reading, best first: ``residual`` (log RMS over all 24 entries; NaN if
         only screened), ``residual_screen`` (over the screen's rows), ``rms_relative`` (RMS of
         ours / paper - 1 over the entries it has), ``max_relative`` (largest |ours/paper - 1|),
-        ``stage`` ("full", "screen", or "full, failed point": run at every cutoff but missing
-        an entry, so without a full residual) and ``default`` (the CONVENTIONS.md factors, any
-        N)."""
+        ``stage`` ("full", "screen", "full, failed point": run at every cutoff but missing
+        an entry, so without a full residual, or "not computed": no value at all, e.g. in a
+        ``--no-compute`` build) and ``default`` (the CONVENTIONS.md factors, any N)."""
         full = self.is_full()
         complete = full & self.has_all()
         full = full.reindex(complete.index)
+        names = list(Reading.factor_names())
+        has_any = self.values[list(COLUMNS)].notna().any(axis=1).groupby(level=names).any()
+        has_any = has_any.reindex(complete.index).fillna(False).astype(bool)
         # a Series, not a bare array: the frame aligns its columns by index, not by position
         stage = pd.Series(
-            np.where(complete, "full", np.where(full, "full, failed point", "screen")),
+            np.where(
+                ~has_any,
+                "not computed",
+                np.where(complete, "full", np.where(full, "full, failed point", "screen")),
+            ),
             index=complete.index,
         )
         frame = pd.DataFrame({

@@ -296,7 +296,9 @@ def test_a_scan_with_no_computed_point_reports_it_instead_of_failing():
     assert cols.empty and cols.index.name == "column"
     assert {"reading", "residual", "ours nmax=2", "paper nmax=25"} <= set(cols.columns)
     assert result.per_model().empty
-    assert result.ranking()["residual"].isna().all()
+    ranked = result.ranking()
+    assert ranked["residual"].isna().all()
+    assert (ranked["stage"] == "not computed").all()  # not "full, failed point"
     best, score = result.best()
     assert math.isnan(score)
     assert result.comparison(best)["ours"].isna().all().all()
