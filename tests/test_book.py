@@ -132,7 +132,11 @@ def test_paper_figure_is_an_image(built, number):
     src = images[0]["src"]
     assert not src.startswith(("http:", "https:", "data:"))
     assert (built.html / "book" / src).resolve().is_file()
-    assert figure.find("figcaption") is not None
+    caption = figure.find("figcaption")
+    assert caption is not None
+    # the caption names the paper's figure; no running Sphinx number ("Fig. 14 Our Fig. 16")
+    assert caption.find(class_="caption-number") is None, caption.get_text(" ", strip=True)
+    assert f"Our Fig. {number}" in caption.get_text(" ", strip=True)
 
 
 @pytest.mark.parametrize("regime", REGIMES)
@@ -160,6 +164,18 @@ def test_table_1_is_there(built):
     assert table is not None
     text = table.get_text(" ", strip=True)
     assert "0.99294" in text  # a value of the paper's Table 1, shown beside ours
+
+
+def test_recorded_benchmark_markdown_tables_render_as_tables(built):
+    """The performance chapter shows benchmarks/results/*.md through a Markdown output; its
+    pipe tables must become HTML tables (CommonMark, myst-nb's default, has none)."""
+    page = built.page("09_performance")
+    raw = [p.get_text(" ", strip=True) for p in page.find_all("p")]
+    assert not [t for t in raw if t.startswith("|") and t.count("|") > 4], "table left as text"
+    headers = [
+        [th.get_text(strip=True) for th in table.find_all("th")] for table in page.find_all("table")
+    ]
+    assert any(h[:2] == ["N", "model"] for h in headers), headers
 
 
 def test_book_is_self_contained(built):
