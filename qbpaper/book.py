@@ -673,28 +673,60 @@ def chapter_grid(name: str, profile: str, **axes: Any) -> Any:
 def note_missing(ds: Any, by: Iterable[str] = ("N",)) -> list[dict[str, Any]]:
     """Say which points of a sweep were found nowhere (a ``--no-compute`` build).
 
-    Prints one line naming the coordinates along ``by`` that lack a point (neither cached nor
-    committed, so NaN in tables and blank in figures) and returns them as dicts; prints nothing
-    and returns ``[]`` when every point is present. Failed points (non-empty ``error``) are not
-    counted: the sweep reports those itself."""
+    ``ds`` is a sweep's Dataset as returned (before any ``sel``/``squeeze``). Prints one line
+    naming the coordinates along ``by`` (dimensions of ``ds``) that lack a point, neither
+    cached nor committed, and returns them as dicts; prints nothing and returns ``[]`` when
+    every point is present. Combinations a zipped axis does not list are not points and are
+    not counted (the grid is rebuilt from the ``grid_yaml`` attribute)."""
     if not int(ds.attrs.get("n_missing", 0)):
         return []
     import numpy as np
 
-    by = [d for d in by if d in ds.dims]
-    absent = ds["E_max"].isnull() & (ds["error"] == "")
+    by = list(by)
+    unknown = [d for d in by if d not in ds.dims]
+    if unknown:
+        raise ValueError(f"note_missing: {unknown} are not dimensions of the sweep {list(ds.dims)}")
+    absent = ds["E_max"].isnull() & _on_grid(ds)
+    if "error" in ds:
+        absent &= ds["error"] == ""  # a failed point is reported by the sweep itself
     other = [d for d in absent.dims if d not in by]
-    absent = absent.any(other) if other else absent
-    cells = np.argwhere(np.asarray(absent.transpose(*by).values))  # one row per absent cell
-    where = [{d: _plain(ds[d].values[i]) for d, i in zip(by, row, strict=True)} for row in cells]
+    cells = absent.any(other) if other else absent
+    rows = np.argwhere(np.asarray(cells.transpose(*by).values))  # one row per absent cell
+    where = [{d: _plain(ds[d].values[i]) for d, i in zip(by, row, strict=True)} for row in rows]
     if where:
-        named = ", ".join(" ".join(f"{d}={v}" for d, v in w.items()) or "all" for w in where)
+        named = (
+            ", ".join(" ".join(f"{d}={v}" for d, v in w.items()) for w in where)
+            if by
+            else ("every point" if bool(absent.sum() == _on_grid(ds).sum()) else "some points")
+        )
         print(
             f"not computed (built with --no-compute; neither cached nor committed): {named}; "
-            "missing values are NaN in the tables and blank in the figures below. "
+            "these values are missing ('-' or NaN in the tables, blank in the figures). "
             "Build without --no-compute to compute them."
         )
     return where
+
+
+def _on_grid(ds: Any) -> Any:
+    """Boolean DataArray over the sweep's dimensions: True where the grid has a point (False
+    at combinations a zipped axis does not list); all True if the grid cannot be rebuilt."""
+    import numpy as np
+    import xarray as xr
+    import yaml
+
+    from qbpaper import grids
+
+    dims = ds["E_max"].dims
+    mask = np.ones(ds["E_max"].shape, dtype=bool)
+    try:
+        grid = grids.parse(yaml.safe_load(ds.attrs["grid_yaml"]))
+    except Exception:  # no or foreign grid_yaml: every combination counts as a point
+        grid = None
+    if grid is not None and tuple(grid.dims) == dims and tuple(grid.shape) == mask.shape:
+        mask[:] = False
+        for point in grid.points():
+            mask[point.index] = True
+    return xr.DataArray(mask, dims=dims)
 
 
 def _plain(value: Any) -> Any:

@@ -626,7 +626,8 @@ class ScanResult:
         ours / paper - 1 over the entries it has), ``max_relative`` (largest |ours/paper - 1|),
         ``stage`` ("full", "screen", "full, failed point": run at every cutoff but missing
         an entry, so without a full residual, or "not computed": no value at all, e.g. in a
-        ``--no-compute`` build) and ``default`` (the CONVENTIONS.md factors, any N)."""
+        ``--no-compute`` build; "no value (failed or not computed)" if the scan had failures)
+        and ``default`` (the CONVENTIONS.md factors, any N)."""
         full = self.is_full()
         complete = full & self.has_all()
         full = full.reindex(complete.index)
@@ -637,7 +638,7 @@ class ScanResult:
         stage = pd.Series(
             np.where(
                 ~has_any,
-                "not computed",
+                "not computed" if not self.failures else "no value (failed or not computed)",
                 np.where(complete, "full", np.where(full, "full, failed point", "screen")),
             ),
             index=complete.index,
@@ -822,7 +823,7 @@ class ScanResult:
             position = list(ranked.index).index(defaults.index[0]) + 1
             d = _reading_of(defaults.index[0])
             lines.append(
-                f"- With the defaults of CONVENTIONS.md (unchanged here), the best size is N = "
+                f"- With the defaults of `CONVENTIONS.md` (unchanged here), the best size is N = "
                 f"{d.n}: residual {defaults['residual'].iloc[0]:.3f}, rank {position} of "
                 f"{len(ranked)} readings."
             )

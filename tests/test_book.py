@@ -175,7 +175,20 @@ def test_recorded_benchmark_markdown_tables_render_as_tables(built):
     headers = [
         [th.get_text(strip=True) for th in table.find_all("th")] for table in page.find_all("table")
     ]
-    assert any(h[:2] == ["N", "model"] for h in headers), headers
+    for path in sorted((book.find_root() / "benchmarks" / "results").glob("*.md")):
+        lines = path.read_text(encoding="utf8").splitlines()
+        first = next(ln for ln in lines if ln.startswith("|"))  # the table's header row
+        expected = [cell.strip() for cell in first.strip().strip("|").split("|")]
+        assert expected in headers, (path.name, expected)
+
+
+def test_file_names_in_markdown_outputs_are_not_linkified(built):
+    """linkify (on in the book's MyST config and in GFM output rendering) turns a bare
+    'CONVENTIONS.md' into a link to http://CONVENTIONS.md (.md, .py are country domains)."""
+    for page in (built.html / "book").glob("*.html"):
+        text = page.read_text(encoding="utf8")
+        bad = re.findall(r'href="https?://[^"/]*\.(?:md|py|nc|json|yml)"', text)
+        assert not bad, (page.name, bad)
 
 
 def test_book_is_self_contained(built):

@@ -91,19 +91,23 @@ def test_missing_points_are_nan_without_compute(tmp_path):
 
 
 def test_chapters_name_the_points_a_no_compute_build_lacks(tmp_path, capsys):
-    """note_missing (the chapters' line under a sweep) names the sizes without a point and is
-    silent when every point is there."""
-    grid = tiny_grid("committed_note_missing")
+    """note_missing (the chapters' line under a sweep) names the sizes without a point, leaves
+    out combinations a zipped axis does not list, and is silent when every point is there."""
+    grid = tiny_grid("committed_note_missing", **{"g,kappa": [[0.1, 1e-3], [0.2, 1e-2]]})
     part = grid.replace(axes={"N": [1]})
     save_dataset(run_sweep(part, 0, cache=False, committed=False, progress=False).dataset,
                  tmp_path / "part.nc")  # fmt: skip
     ds = run_sweep(grid, 0, cache=False, committed=tmp_path, compute=False,
                    progress=False).dataset  # fmt: skip
-    absent = sorted({n for n in ds["N"].values.tolist() if n != 1})
-    assert note_missing(ds) == [{"N": n} for n in absent]
+    assert note_missing(ds) == [{"N": 2}]
     line = capsys.readouterr().out
-    assert "not computed" in line and all(f"N={n}" in line for n in absent)
-    assert "N=1," not in line and not line.rstrip().endswith("N=1")
+    assert "not computed" in line and "N=2" in line and "N=1" not in line
+    # (g, kappa) is zipped: (0.1, 1e-2) and (0.2, 1e-3) are NaN but not points of the grid
+    cells = note_missing(ds, by=["N", "g", "kappa"])
+    assert cells == [{"N": 2, "g": 0.1, "kappa": 1e-3}, {"N": 2, "g": 0.2, "kappa": 1e-2}]
+    capsys.readouterr()
+    with pytest.raises(ValueError, match="not dimensions"):
+        note_missing(ds, by=["no_such_axis"])
     full = run_sweep(part, 0, cache=False, committed=tmp_path, compute=False,
                      progress=False).dataset  # fmt: skip
     assert note_missing(full) == [] and capsys.readouterr().out == ""

@@ -299,6 +299,11 @@ def test_a_scan_with_no_computed_point_reports_it_instead_of_failing():
     ranked = result.ranking()
     assert ranked["residual"].isna().all()
     assert (ranked["stage"] == "not computed").all()  # not "full, failed point"
+    failed = _synthetic({a: (math.nan, True), b: (1.1, True)})
+    failed.failures = 12  # a computing scan whose points of reading a all failed
+    assert failed.ranking().loc[tuple(vars(a).values()), "stage"] == (
+        "no value (failed or not computed)"
+    )
     best, score = result.best()
     assert math.isnan(score)
     assert result.comparison(best)["ours"].isna().all().all()
