@@ -686,7 +686,8 @@ def note_missing(ds: Any, by: Iterable[str] = ("N",)) -> list[dict[str, Any]]:
     unknown = [d for d in by if d not in ds.dims]
     if unknown:
         raise ValueError(f"note_missing: {unknown} are not dimensions of the sweep {list(ds.dims)}")
-    absent = ds["E_max"].isnull() & _on_grid(ds)
+    on_grid = _on_grid(ds)
+    absent = ds["E_max"].isnull() & on_grid
     if "error" in ds:
         absent &= ds["error"] == ""  # a failed point is reported by the sweep itself
     other = [d for d in absent.dims if d not in by]
@@ -697,7 +698,7 @@ def note_missing(ds: Any, by: Iterable[str] = ("N",)) -> list[dict[str, Any]]:
         named = (
             ", ".join(" ".join(f"{d}={v}" for d, v in w.items()) for w in where)
             if by
-            else ("every point" if bool(absent.sum() == _on_grid(ds).sum()) else "some points")
+            else ("every point" if bool(absent.sum() == on_grid.sum()) else "some points")
         )
         print(
             f"not computed (built with --no-compute; neither cached nor committed): {named}; "
