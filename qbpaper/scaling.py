@@ -1013,7 +1013,10 @@ def exponent_table(
                 )
                 amin, amax = f"{a.min():.2f}", f"{a.max():.2f}"
                 span = amin if amin == amax else f"{amin} to {amax}"
-                row["ours"] = f"{span} [{lo:.2f}, {hi:.2f}]"
+                # without any interval the envelope is the exponents alone: do not print it
+                # as a bracket, which would read as a perfectly determined exponent
+                bracket = f"[{lo:.2f}, {hi:.2f}]" if has_ci.any() else "[no interval]"
+                row["ours"] = f"{span} {bracket}"
             else:
                 row.update(
                     alpha=math.nan,

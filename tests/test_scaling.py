@@ -413,6 +413,18 @@ def test_exponent_table_reports_the_gap() -> None:
     assert (df["n_curves"] == 5).all()
 
 
+def test_exponent_table_says_when_no_curve_has_an_interval() -> None:
+    # three sizes: over a tenth of the bootstrap resamples hold one distinct N, so no curve
+    # gets an interval; the table must not print the exponents as a zero-width bracket
+    df = exponent_table(sweep_like().isel(N=[0, 1, 2]), "intermediate", n_boot=200)
+    assert df["ci_low"].notna().all()  # the envelope is still the exponents themselves
+    for ours, lo, hi in zip(df["ours"], df["alpha_low"], df["alpha_high"], strict=True):
+        assert ours.endswith("[no interval]"), ours
+        assert ours.startswith(f"{lo:.2f}") and f"{hi:.2f} [" in ours
+    with_ci = exponent_table(sweep_like(), "intermediate", n_boot=200)
+    assert not with_ci["ours"].str.contains("no interval").any()
+
+
 def test_exponent_table_uses_refined_values_by_default() -> None:
     ds = sweep_like(sigma=0.0, extra_setup=False, grid_offset=0.3)
     refined = exponent_table(ds, "dephasing-dominated", n_boot=50)
