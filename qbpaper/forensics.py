@@ -824,8 +824,9 @@ class ScanResult:
             d = _reading_of(defaults.index[0])
             lines.append(
                 f"- With the defaults of `CONVENTIONS.md` (unchanged here), the best size is N = "
-                f"{d.n}: residual {defaults['residual'].iloc[0]:.3f}, rank {position} of "
-                f"{len(ranked)} readings."
+                f"{d.n}: residual {defaults['residual'].iloc[0]:.3f}, rank {position} of the "
+                f"{int(ranked['residual'].notna().sum())} readings run at every cutoff "
+                f"(of {len(ranked)} screened)."
             )
         per_col = self.per_column_readings()
         if per_col:

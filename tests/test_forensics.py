@@ -194,6 +194,8 @@ def test_ranking_best_and_exclusion_bound():
     ranked = result.ranking()
     assert ranked["stage"].tolist() == ["full", "screen", "screen"]
     assert ranked["residual_screen"].iloc[1] == pytest.approx(math.log(1.05))
+    # the defaults' rank counts among the fully run readings, and says how many those are
+    assert "rank 1 of the 1 readings run at every cutoff (of 3 screened)" in result.summary()
     open_ = result.unexcluded()
     # b could still beat a (its full residual is only bounded below by ln(1.05)/sqrt(2));
     # c cannot (ln 2 / sqrt(2) > ln 1.1)
