@@ -180,6 +180,8 @@ def test_recorded_benchmark_markdown_tables_render_as_tables(built):
         first = next(ln for ln in lines if ln.startswith("|"))  # the table's header row
         expected = [cell.strip() for cell in first.strip().strip("|").split("|")]
         assert expected in headers, (path.name, expected)
+    for output in page.select("div.cell_output"):  # file headings (h3) under the section (h2)
+        assert not output.find_all(["h1", "h2"]), output.find_all(["h1", "h2"])
 
 
 def test_file_names_in_markdown_outputs_are_not_linkified(built):
