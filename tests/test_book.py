@@ -166,6 +166,17 @@ def test_table_1_is_there(built):
     assert "0.99294" in text  # a value of the paper's Table 1, shown beside ours
 
 
+def test_quasi_ideal_chapter_reports_the_cutoff(built):
+    """Figs. 2-3 rest on points with population on the last kept Fock level: the chapter
+    shows the top-Fock table of its sweep and the top Fock at the resonance's argmax."""
+    page = built.page("03_quasi_ideal")
+    table = page.find("table", id="quasi-ideal-top-fock")
+    assert table is not None
+    text = table.get_text(" ", strip=True)
+    assert all(word in text for word in ("dicke", "tc", "driven", "undriven", "> 0.01 (%)"))
+    assert "ours: top Fock there" in page.get_text(" ", strip=True)
+
+
 def test_recorded_benchmark_markdown_tables_render_as_tables(built):
     """The performance chapter shows benchmarks/results/*.md through a Markdown output; its
     pipe tables must become HTML tables (CommonMark, myst-nb's default, has none)."""
