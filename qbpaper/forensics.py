@@ -825,8 +825,8 @@ class ScanResult:
             lines.append(
                 f"- With the defaults of `CONVENTIONS.md` (unchanged here), the best size is N = "
                 f"{d.n}: residual {defaults['residual'].iloc[0]:.3f}, rank {position} of the "
-                f"{int(ranked['residual'].notna().sum())} readings run at every cutoff "
-                f"(of {len(ranked)} screened)."
+                f"{int(ranked['residual'].notna().sum())} readings with a full residual "
+                f"(of {len(ranked)} readings scanned)."
             )
         per_col = self.per_column_readings()
         if per_col:

@@ -194,8 +194,15 @@ def test_ranking_best_and_exclusion_bound():
     ranked = result.ranking()
     assert ranked["stage"].tolist() == ["full", "screen", "screen"]
     assert ranked["residual_screen"].iloc[1] == pytest.approx(math.log(1.05))
-    # the defaults' rank counts among the fully run readings, and says how many those are
-    assert "rank 1 of the 1 readings run at every cutoff (of 3 screened)" in result.summary()
+
+    # the defaults' rank counts only the readings with a full residual, and says how many
+    other = _synthetic(
+        {Reading(n=1, energy="total"): (1.05, True), a: (1.1, True), b: (1.01, False)}
+    )
+    assert (
+        "N = 1: residual 0.095, rank 2 of the 2 readings with a full residual (of 3 readings "
+        "scanned)" in other.summary()
+    )
     open_ = result.unexcluded()
     # b could still beat a (its full residual is only bounded below by ln(1.05)/sqrt(2));
     # c cannot (ln 2 / sqrt(2) > ln 1.1)
