@@ -508,7 +508,7 @@ def scaling_panels(
         fig, axs = plt.subplots(
             len(observables),
             len(models),
-            figsize=(4.6 * len(models), 2.7 * len(observables)),
+            figsize=(7.2 * len(models), 2.7 * len(observables)),
             layout="constrained",
             squeeze=False,
         )
@@ -526,7 +526,8 @@ def scaling_panels(
                 ax.set_xlabel(AXIS_LABELS["N"])
                 ax.set_ylabel(_var_label(obs))
                 ax.set_title(f"{_MODEL_NAMES.get(m, m)}: {_short(obs)}")
-                ax.legend(loc="best", frameon=False)
+                # beside the panel: ten curves' labels inside it would cover the data
+                ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.qbpaper_fits = _fits_frame(fits, regime)
     fixed = _fixed(data[observables[0]])
     fig.qbpaper_caption = (
