@@ -687,3 +687,16 @@ def test_grid_claims_checks_only_the_claims_of_its_grid():
     assert not table["verdict"].eq(sc.MISSING).any()
     with pytest.raises(ValueError, match="no claim rests on grid"):
         sc.grid_claims(ds, "fig99")
+
+
+def test_pattern_evidence_flags_rows_the_exponent_table_calls_inconclusive(monkeypatch):
+    """A figure claim counts a row on its curve exponents; where the exponent table calls the
+    row inconclusive (intervals too wide or absent), the evidence must say so."""
+    index = pd.MultiIndex.from_tuples([("dicke", "P_max")], names=["model", "observable"])
+    row = {"alpha": 0.72, "alpha_low": 0.72, "alpha_high": 0.72}
+    for verdict, flagged in ((sc.INCONCLUSIVE, True), ("differs by 0.3", False)):
+        table = pd.DataFrame([{**row, "verdict": verdict}], index=index)
+        monkeypatch.setattr(sc, "_regime_tables", lambda ds, t=table: {r: t for r in REGIMES})
+        check = sc.check_fig12_dicke_extensive(xr.Dataset())
+        assert check.verdict == sc.NOT_SUPPORTED
+        assert ("calls this row inconclusive" in check.evidence) is flagged, check.evidence
