@@ -921,11 +921,8 @@ def _pattern(
             want = _KIND_TEXT[kind].format(t=target)
             # counted on its exponents, but say so where the exponent table finds the row's
             # intervals too wide (or absent) to compare with the paper
-            weak = (
-                "; the exponent table calls this row inconclusive"
-                if (row["verdict"] == INCONCLUSIVE)
-                else ""
-            )
+            inconclusive = row["verdict"] == INCONCLUSIVE
+            weak = "; the exponent table calls this row inconclusive" if inconclusive else ""
             misses.append(
                 f"{regime} {model} {obs}: {row['alpha_low']:.2f} to {row['alpha_high']:.2f} "
                 f"(claim {want}{weak})"
