@@ -1531,17 +1531,26 @@ def representation_summary(cmp: pd.DataFrame) -> dict[str, Any]:
 
 def plot_representation_shift(cmp: pd.DataFrame) -> Any:
     """Scatter of the median exponents, collective (x) against local (y), one marker per model
-    and one colour per observable, with the diagonal; returns a matplotlib Figure."""
+    and one colour per observable, with the diagonal; returns a matplotlib Figure.
+
+    Filled markers are the compared rows (those :func:`representation_summary` counts); a row
+    that is inconclusive or censored in either representation is drawn hollow, so the picture
+    does not show more agreement or disagreement than the summary states."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     markers = {"dicke": "o", "tc": "s"}
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     colours = {obs: cycle[i % len(cycle)] for i, obs in enumerate(EXPONENT_OBSERVABLES)}
+    any_hollow = False
     for (_, model, obs), row in cmp.iterrows():
         x, y = row["alpha collective"], row["alpha local"]
         if np.isfinite(x) and np.isfinite(y):
-            ax.plot(x, y, markers.get(model, "^"), color=colours.get(obs, "k"), alpha=0.8)
+            colour = colours.get(obs, "k")
+            compared = not pd.isna(row["flipped"])
+            any_hollow |= not compared
+            ax.plot(x, y, markers.get(model, "^"), color=colour, alpha=0.8,
+                    markerfacecolor=colour if compared else "none")  # fmt: skip
     vals = cmp[["alpha collective", "alpha local"]].to_numpy(dtype=float)
     vals = vals[np.isfinite(vals)]
     lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (-1.0, 2.0)
@@ -1551,6 +1560,9 @@ def plot_representation_shift(cmp: pd.DataFrame) -> Any:
         ax.plot([], [], "o", color=c, label=obs)
     for model, m in markers.items():
         ax.plot([], [], m, color="grey", label={"dicke": "Dicke", "tc": "Tavis-Cummings"}[model])
+    if any_hollow:
+        ax.plot([], [], "o", color="grey", markerfacecolor="none",
+                label="hollow: not compared\n(inconclusive or censored)")  # fmt: skip
     ax.set_xlabel("exponent, collective channels")
     ax.set_ylabel("exponent, local channels")
     ax.legend(fontsize=8, loc="upper left")

@@ -238,6 +238,24 @@ def test_representation_comparison_uses_common_sizes_and_reports_shifts():
     assert all(flip.endswith(" E_max") for flip in summary["flips"])
 
 
+def test_representation_plot_draws_uncompared_rows_hollow():
+    """The scatter shows the summary's rows filled and the rows it leaves out hollow."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmp = sc.representation_comparison(power_law_ds(), power_law_ds(seed=2), n_boot=200)
+    cmp.loc[cmp.index[:4], "flipped"] = pd.NA  # as if inconclusive in one representation
+    fig = sc.plot_representation_shift(cmp)
+    points = [ln for ln in fig.axes[0].lines if len(ln.get_xdata()) == 1]
+    hollow = [ln for ln in points if ln.get_markerfacecolor() == "none"]
+    assert len(points) == 30 and len(hollow) == 4
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(label.startswith("hollow") for label in labels)
+    plt.close(fig)
+
+
 def test_representation_comparison_with_nan_local_points():
     coll = power_law_ds()
     loc = power_law_ds(seed=3)
