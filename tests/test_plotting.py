@@ -209,6 +209,13 @@ def test_scaling_overview_structure() -> None:
     assert any(t.startswith("Dicke: α =") for t in texts)
     assert any(t.startswith("Tavis–Cummings: α =") for t in texts)
     assert axs[0].get_ylabel() == plotting.VAR_LABELS["E_max"]
+    # the legend (titled with the panel's name) sits above the panel, never on the curves
+    fig.canvas.draw()
+    for ax in axs:
+        legend = ax.get_legend()
+        assert legend.get_title().get_text().startswith("tuned-decay: ")
+        box, frame = legend.get_window_extent(), ax.get_window_extent()
+        assert box.y0 >= frame.y1 - 1e-6
     with pytest.raises(ValueError, match="intermediate"):
         two_rates = regime_ds().sel(gamma_deph=[1e-3, 1e-2])
         plotting.scaling_overview(two_rates, ("E_max",), regimes=("intermediate",), n_boot=0)
