@@ -599,10 +599,9 @@ def scaling_overview(
                 ax.set_ylabel(_var_label(obs))
                 # above the panel, under its title: inside, "best" still covered curves that
                 # fill the panel (e.g. driven intermediate P_max, dephasing-dominated S_c^f)
-                title = ax.set_title(f"{regime}: {_short(obs)}")
-                legend = ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-                legend.set_title(title.get_text(), prop={"size": title.get_fontsize()})
-                title.set_text("")
+                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+                          title=f"{regime}: {_short(obs)}",
+                          title_fontsize=plt.rcParams["axes.titlesize"])  # fmt: skip
     fig.qbpaper_fits = pd.concat(all_fits, ignore_index=True)
     fig.qbpaper_caption = (
         f"Log-log scaling of {', '.join(_plain(o) for o in observables)} (columns) across the "
