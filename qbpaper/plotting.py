@@ -597,8 +597,9 @@ def scaling_overview(
                 _loglog(ax, n, d.values)
                 ax.set_xlabel(AXIS_LABELS["N"])
                 ax.set_ylabel(_var_label(obs))
-                # above the panel, under its title: inside, "best" still covered curves that
-                # fill the panel (e.g. driven intermediate P_max, dephasing-dominated S_c^f)
+                # above the panel, titled with the panel's name: inside, "best" still covered
+                # curves that fill the panel (e.g. driven intermediate P_max, dephasing-dominated
+                # S_c^f)
                 ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
                           title=f"{regime}: {_short(obs)}",
                           title_fontsize=plt.rcParams["axes.titlesize"])  # fmt: skip
